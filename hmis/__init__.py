@@ -1,0 +1,1 @@
+"""Privacy-enforcing GraphQL API for a Homeless Management Information System."""

@@ -1,0 +1,80 @@
+"""Typed settings, read from the environment once (by the app factory or the CLI)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./hmis.db"
+DEFAULT_ROLES_CLAIMS = ("roles", "realm_access.roles", "groups")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says which variable and why."""
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _role_map(value: str) -> dict[str, str]:
+    mapping = {}
+    for pair in _split(value):
+        idp_role, sep, canonical = pair.partition("=")
+        if not sep or not idp_role.strip() or not canonical.strip():
+            raise ConfigError(
+                f"HMIS_OIDC_ROLE_MAP: expected 'idp-role=canonical_role', got {pair!r}"
+            )
+        mapping[idp_role.strip()] = canonical.strip()
+    return mapping
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    env: str = "production"
+    oidc_issuer: str | None = None
+    oidc_audience: str = "hmis-graphql"
+    oidc_jwks_url: str | None = None
+    roles_claims: tuple[str, ...] = DEFAULT_ROLES_CLAIMS
+    org_claim: str = "hmis_org"
+    role_map: dict[str, str] = field(default_factory=dict)
+    # Never printed: repr=False keeps it out of logs and tracebacks.
+    pseudonym_key: str | None = field(default=None, repr=False)
+    # Introspection and GraphiQL are developer aids; off in production unless asked for.
+    enable_graphiql: bool = False
+    # Where the development issuer keeps its signing key (git-ignored).
+    dev_key_dir: Path = Path("var/dev-issuer")
+    # Benchmark-only switch; the name says what it does so it can be found with grep.
+    unsafe_disable_audit: bool = False
+
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, *, default_env: str = "production"):
+        env = os.environ if environ is None else environ
+        mode = env.get("HMIS_ENV", default_env)
+        if mode not in {"development", "production"}:
+            raise ConfigError(f"HMIS_ENV must be 'development' or 'production', got {mode!r}")
+        graphiql = env.get("HMIS_ENABLE_GRAPHIQL")
+        return cls(
+            database_url=env.get("HMIS_DATABASE_URL", DEFAULT_DATABASE_URL),
+            env=mode,
+            oidc_issuer=env.get("HMIS_OIDC_ISSUER") or None,
+            oidc_audience=env.get("HMIS_OIDC_AUDIENCE", "hmis-graphql"),
+            oidc_jwks_url=env.get("HMIS_OIDC_JWKS_URL") or None,
+            roles_claims=_split(env.get("HMIS_OIDC_ROLES_CLAIM", "")) or DEFAULT_ROLES_CLAIMS,
+            org_claim=env.get("HMIS_OIDC_ORG_CLAIM", "hmis_org"),
+            role_map=_role_map(env.get("HMIS_OIDC_ROLE_MAP", "")),
+            pseudonym_key=env.get("HMIS_PSEUDONYM_KEY") or None,
+            enable_graphiql=_flag(graphiql) if graphiql is not None else mode == "development",
+            dev_key_dir=Path(env.get("HMIS_DEV_KEY_DIR", "var/dev-issuer")),
+            unsafe_disable_audit=_flag(env.get("HMIS_UNSAFE_DISABLE_AUDIT")),
+        )

@@ -1,0 +1,39 @@
+"""The per-request context: built once from the verified token, read by every resolver."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hmis.auth.principal import Principal
+from hmis.config import Settings
+
+
+@dataclass
+class RequestContext:
+    request: Request
+    response: Response
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    principal: Principal | None
+    purpose: str | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # Per-request caches (DataLoaders, page decisions) live here, created lazily by name.
+    cache: dict[str, Any] = field(default_factory=dict)
+    _session: AsyncSession | None = None
+
+    async def session(self) -> AsyncSession:
+        """One session per request; mutations commit it, queries only read."""
+        if self._session is None:
+            self._session = self.sessions()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -1,0 +1,320 @@
+"""The one path for writing client data, and reading it back as it stood at a time.
+
+Every create, update, correction and (soft) delete of client data goes through `create`,
+`update` or `delete` here. In the caller's transaction each write stamps the row with the
+writing organization, subject and the database's time, and appends an immutable
+`RecordVersion` naming the fields it changed. `as_of` folds those versions back into values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Numeric, Uuid, func, or_, select, text
+from sqlalchemy import update as sql_update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import MODELS_BY_TABLE, Client, ClientData, RecordVersion, WriteClock
+from .models.base import UTCDateTime
+from .models.history import CORRECT, CREATE, DELETE, UPDATE
+
+ALWAYS_VISIBLE_KINDS = (CORRECT, DELETE)
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who writes: the OIDC subject and the organization they act for (None for admins)."""
+
+    subject: str
+    organization_id: uuid.UUID | None
+
+
+class StaleVersion(Exception):
+    """The caller edited from an older version than the one stored."""
+
+    def __init__(self, expected: int, actual: int):
+        super().__init__(f"stale version: you edited version {expected}, the record is at {actual}")
+        self.expected, self.actual = expected, actual
+
+
+class WriteOrderError(RuntimeError):
+    """A client was locked after the transaction's time was fixed (a programming error)."""
+
+
+# --- the transaction's time ------------------------------------------------------------------
+
+
+@dataclass
+class _WriteState:
+    transaction: Any
+    at: datetime
+    locked: set[uuid.UUID] = field(default_factory=set)
+
+
+def _state(session: AsyncSession) -> _WriteState | None:
+    state = session.info.get("hmis_write")
+    if state and state.transaction is session.sync_session.get_transaction():
+        return state
+    return None
+
+
+async def begin_write(session: AsyncSession, *, clients: Iterable[uuid.UUID] = ()) -> datetime:
+    """Lock the clients this transaction writes, then fix the transaction's time.
+
+    Locking first serializes a write with a sharing refusal of the same client, so a write
+    that commits after the refusal is also stamped after it. Every client must be named in the
+    first call of a transaction (later calls may only repeat them).
+    """
+    wanted = set(clients)
+    state = _state(session)
+    if state is not None:
+        if not wanted <= state.locked:
+            raise WriteOrderError("all clients of a write must be locked before its first write")
+        return state.at
+    sqlite = session.bind.dialect.name == "sqlite"
+    if wanted and not sqlite:
+        # Id order, so two writers locking overlapping sets cannot deadlock.
+        await session.execute(
+            select(Client.id)
+            .where(Client.id.in_(sorted(wanted)))
+            .order_by(Client.id)
+            .with_for_update()
+        )
+    at = await (_sqlite_time(session) if sqlite else _postgres_time(session))
+    session.info["hmis_write"] = _WriteState(session.sync_session.get_transaction(), at, wanted)
+    return at
+
+
+async def _postgres_time(session: AsyncSession) -> datetime:
+    # clock_timestamp(), not now(): the time after the locks were granted, not the start.
+    return (await session.execute(select(func.clock_timestamp()))).scalar_one()
+
+
+async def _sqlite_time(session: AsyncSession) -> datetime:
+    # The UPDATE takes SQLite's write lock (one writer at a time), so the read-modify-write
+    # of the clock row cannot interleave with another writer.
+    await session.execute(sql_update(WriteClock).where(WriteClock.id == 1).values(id=1))
+    last = (await session.execute(select(WriteClock.last_write_at))).scalar_one_or_none()
+    raw = (await session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"))).scalar_one()
+    at = datetime.fromisoformat(raw).replace(tzinfo=UTC)
+    if last is not None and at <= last:
+        at = last + timedelta(microseconds=1)
+    if last is None:
+        session.add(WriteClock(id=1, last_write_at=at))
+        await session.flush()
+    else:
+        await session.execute(
+            sql_update(WriteClock).where(WriteClock.id == 1).values(last_write_at=at)
+        )
+    return at
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+def _client_id(model: type[ClientData], values: dict[str, Any]) -> uuid.UUID:
+    return values["id"] if model is Client else values["client_id"]
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, Decimal)):
+        return str(value)
+    return value
+
+
+async def create(session: AsyncSession, writer: Writer, model: type[ClientData], **values) -> Any:
+    """Insert a record of client data with its first version."""
+    values.setdefault("id", uuid.uuid4())
+    client_id = _client_id(model, values)
+    # A new client cannot be the target of anyone else's write yet: nothing to lock.
+    at = await begin_write(session, clients=() if model is Client else [client_id])
+    row = model(
+        **values,
+        organization_id=values.pop("organization_id", writer.organization_id),
+        date_created=at,
+        created_by=writer.subject,
+        date_updated=at,
+        updated_by=writer.subject,
+        updated_org_id=writer.organization_id,
+        version=1,
+    )
+    session.add(row)
+    await session.flush()  # the version's foreign key needs the row (the client) in place
+    changes = {
+        c: _encode(getattr(row, c)) for c in model.data_columns() if getattr(row, c) is not None
+    }
+    _append(session, writer, row, CREATE, changes, at)
+    await session.flush()
+    return row
+
+
+async def update(
+    session: AsyncSession,
+    writer: Writer,
+    row: ClientData,
+    changes: dict[str, Any],
+    *,
+    kind: str = UPDATE,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Apply `changes` (only fields that differ are written); returns what changed."""
+    model = type(row)
+    unknown = set(changes) - set(model.data_columns())
+    if unknown:
+        raise ValueError(f"not data columns of {model.__tablename__}: {sorted(unknown)}")
+    at = await begin_write(session, clients=[row.client_id])
+    await session.refresh(row)  # read the locked, current row, not a cached copy
+    if expected_version is not None and expected_version != row.version:
+        raise StaleVersion(expected_version, row.version)
+    changed = {k: v for k, v in changes.items() if getattr(row, k) != v}
+    if not changed and kind != DELETE:
+        return {}
+    for key, value in changed.items():
+        setattr(row, key, value)
+    row.date_updated, row.updated_by, row.updated_org_id = (
+        at,
+        writer.subject,
+        writer.organization_id,
+    )
+    row.version += 1
+    _append(session, writer, row, kind, {k: _encode(v) for k, v in changed.items()}, at)
+    await session.flush()
+    return changed
+
+
+async def delete(session: AsyncSession, writer: Writer, row: ClientData) -> None:
+    """Soft delete (HUD DateDeleted): the row and its history stay, and readers skip it."""
+    at = await begin_write(session, clients=[row.client_id])
+    await session.refresh(row)
+    if row.date_deleted is not None:
+        return
+    row.date_deleted = at
+    row.date_updated, row.updated_by, row.updated_org_id = (
+        at,
+        writer.subject,
+        writer.organization_id,
+    )
+    row.version += 1
+    _append(session, writer, row, DELETE, {}, at)
+    await session.flush()
+
+
+def _append(session, writer: Writer, row: ClientData, kind: str, changes: dict, at: datetime):
+    session.add(
+        RecordVersion(
+            entity=row.__tablename__,
+            record_id=row.id,
+            client_id=row.client_id,
+            seq=row.version,
+            kind=kind,
+            organization_id=writer.organization_id,
+            subject=writer.subject,
+            recorded_at=at,
+            changes=changes,
+        )
+    )
+
+
+# --- reading back -----------------------------------------------------------------------------
+
+
+@dataclass
+class RecordState:
+    """A record as one viewer may see it: its values, and whether it exists for them."""
+
+    entity: str
+    record_id: uuid.UUID
+    client_id: uuid.UUID
+    owner_id: uuid.UUID | None = None  # the organization that created it
+    values: dict[str, Any] = field(default_factory=dict)
+    created: bool = False
+    deleted: bool = False
+
+    @property
+    def exists(self) -> bool:
+        return self.created and not self.deleted
+
+
+def _decoder(column) -> Callable[[Any], Any]:
+    kind = column.type
+    if isinstance(kind, UTCDateTime):
+        return datetime.fromisoformat
+    if isinstance(kind, Date):
+        return date.fromisoformat
+    if isinstance(kind, Uuid):
+        return uuid.UUID
+    if isinstance(kind, Numeric):
+        return Decimal
+    if isinstance(kind, Boolean):
+        return bool
+    return lambda v: v
+
+
+def decode(entity: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """JSON values of a version back to the column's Python types."""
+    columns = MODELS_BY_TABLE[entity].__table__.columns
+    return {k: None if v is None else _decoder(columns[k])(v) for k, v in changes.items()}
+
+
+def fold(versions: Iterable[RecordVersion]) -> dict[tuple[str, uuid.UUID], RecordState]:
+    """Replay versions (in seq order per record) into each record's state."""
+    states: dict[tuple[str, uuid.UUID], RecordState] = {}
+    for v in sorted(versions, key=lambda v: (v.entity, str(v.record_id), v.seq)):
+        state = states.setdefault(
+            (v.entity, v.record_id), RecordState(v.entity, v.record_id, v.client_id)
+        )
+        if v.kind == CREATE:
+            state.created, state.owner_id = True, v.organization_id
+        elif v.kind == DELETE:
+            state.deleted = True
+        state.values.update(decode(v.entity, v.changes))
+    return states
+
+
+async def as_of(
+    session: AsyncSession,
+    *,
+    cutoffs: dict[uuid.UUID, datetime],
+    organizations: Iterable[uuid.UUID] = (),
+    entities: Iterable[str] | None = None,
+) -> dict[tuple[str, uuid.UUID], RecordState]:
+    """Each field of the given clients' records as it stood at the client's cutoff time,
+    counting also every change made by `organizations` (whenever made), and every correction
+    and deletion (which never expose anything). One indexed query for the whole set.
+    """
+    if not cutoffs:
+        return {}
+    orgs = list(set(organizations))
+    latest = max(cutoffs.values())
+    query = select(RecordVersion).where(
+        RecordVersion.client_id.in_(list(cutoffs)),
+        or_(
+            RecordVersion.recorded_at <= latest,
+            RecordVersion.organization_id.in_(orgs),
+            RecordVersion.kind.in_(ALWAYS_VISIBLE_KINDS),
+        ),
+    )
+    if entities is not None:
+        query = query.where(RecordVersion.entity.in_(list(entities)))
+    rows = (await session.execute(query)).scalars()
+    # The SQL bound is the latest cutoff of the set; each client's own cutoff is applied here.
+    return fold(
+        v
+        for v in rows
+        if v.recorded_at <= cutoffs[v.client_id]
+        or v.organization_id in orgs
+        or v.kind in ALWAYS_VISIBLE_KINDS
+    )
+
+
+__all__ = [
+    "CORRECT", "CREATE", "DELETE", "UPDATE", "RecordState", "StaleVersion", "Writer",
+    "WriteOrderError", "as_of", "begin_write", "create", "decode", "delete", "fold", "update",
+]  # fmt: skip

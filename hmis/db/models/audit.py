@@ -1,0 +1,35 @@
+"""The access log: append-only, hash-chained, and free of PPI values."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Index, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, BigId, UTCDateTime
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_client_at", "client_id", "at"),
+        Index("ix_audit_events_org_at", "organization_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+    actor_subject: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
+    actor_client_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # Not a foreign key: the log outlives what it names and is never rewritten.
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    roles: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    client_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    groups: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    purpose: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    operation_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)

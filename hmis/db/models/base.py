@@ -1,0 +1,120 @@
+"""Declarative base, column helpers and the stamp columns every piece of client data carries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from hmis.groups import ElementGroup
+
+# Constraint names are fixed so that Alembic builds the same schema on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# An integer primary key that autoincrements on SQLite too (SQLite only does it for INTEGER).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both databases (SQLite would otherwise drop the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def col(*args: Any, hud: str | None = None, group: ElementGroup | None = None, **kwargs: Any):
+    """A mapped column that records its HUD CSV column name and its element group."""
+    info = dict(kwargs.pop("info", {}))
+    if hud:
+        info["hud"] = hud
+    if group:
+        info["group"] = group
+    if not kwargs.get("primary_key"):
+        kwargs.setdefault("nullable", True)
+    return mapped_column(*args, info=info, **kwargs)
+
+
+def fk(target: str, *, nullable: bool = False, index: bool = True, hud: str | None = None):
+    return col(ForeignKey(target), nullable=nullable, index=index, hud=hud)
+
+
+class ClientData:
+    """Stamp columns of every table of client data. Written only by `hmis.db.history`.
+
+    `organization_id` is the organization that entered the record (its owner); the `updated_*`
+    columns stamp the last change. Each write also appends a `RecordVersion` with the fields it
+    changed, so any field can be read back as it stood at a given time.
+    """
+
+    # The element group of the record as a whole (a Client row spans two; see Client).
+    __group__: ClassVar[ElementGroup | None] = None
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+
+    @declared_attr
+    def organization_id(cls) -> Mapped[uuid.UUID | None]:
+        return mapped_column(ForeignKey("organizations.id"), index=True, nullable=True)
+
+    date_created: Mapped[datetime] = col(UTCDateTime(), nullable=False, hud="DateCreated")
+    created_by: Mapped[str] = col(String(255), nullable=False, hud="UserID")
+    date_updated: Mapped[datetime] = col(UTCDateTime(), nullable=False, hud="DateUpdated")
+    updated_by: Mapped[str] = col(String(255), nullable=False)
+
+    @declared_attr
+    def updated_org_id(cls) -> Mapped[uuid.UUID | None]:
+        return mapped_column(ForeignKey("organizations.id"), nullable=True)
+
+    date_deleted: Mapped[datetime | None] = col(UTCDateTime(), hud="DateDeleted")
+    # Optimistic lock: the number of versions written; a stale `version` is rejected.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    STAMP_COLUMNS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "id",
+            "organization_id",
+            "date_created",
+            "created_by",
+            "date_updated",
+            "updated_by",
+            "updated_org_id",
+            "date_deleted",
+            "version",
+        }
+    )
+
+    @classmethod
+    def data_columns(cls) -> list[str]:
+        """The columns a version records: everything but the stamps and keys."""
+        table = cls.__table__  # type: ignore[attr-defined]
+        return [c.key for c in table.columns if c.key not in cls.STAMP_COLUMNS]
+
+    @classmethod
+    def group_of(cls, column: str) -> ElementGroup | None:
+        table = cls.__table__  # type: ignore[attr-defined]
+        return table.columns[column].info.get("group", cls.__group__)

@@ -1,0 +1,93 @@
+"""The client profile (HUD FY2024 Client.csv): one shared record many organizations update."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, Integer, SmallInteger, String
+from sqlalchemy.orm import Mapped
+
+from hmis.groups import ElementGroup
+
+from .base import Base, ClientData, col
+
+ID = ElementGroup.IDENTITY
+DEMO = ElementGroup.DEMOGRAPHICS
+
+
+class Client(ClientData, Base):
+    __tablename__ = "clients"
+
+    # IDENTITY (PPI)
+    first_name: Mapped[str | None] = col(String(50), group=ID, hud="FirstName")
+    middle_name: Mapped[str | None] = col(String(50), group=ID, hud="MiddleName")
+    last_name: Mapped[str | None] = col(String(50), group=ID, hud="LastName")
+    name_suffix: Mapped[str | None] = col(String(50), group=ID, hud="NameSuffix")
+    name_data_quality: Mapped[int] = col(Integer, nullable=False, group=ID, hud="NameDataQuality")
+    ssn: Mapped[str | None] = col(String(9), group=ID, hud="SSN")
+    ssn_data_quality: Mapped[int] = col(Integer, nullable=False, group=ID, hud="SSNDataQuality")
+    dob: Mapped[date | None] = col(Date, group=ID, hud="DOB")
+    dob_data_quality: Mapped[int] = col(Integer, nullable=False, group=ID, hud="DOBDataQuality")
+
+    # DEMOGRAPHICS: race and ethnicity (each column 0/1), RaceNone 8/9/99 when none given
+    am_ind_ak_native: Mapped[int] = col(
+        SmallInteger, nullable=False, default=0, group=DEMO, hud="AmIndAKNative"
+    )
+    asian: Mapped[int] = col(SmallInteger, nullable=False, default=0, group=DEMO, hud="Asian")
+    black_af_american: Mapped[int] = col(
+        SmallInteger, nullable=False, default=0, group=DEMO, hud="BlackAfAmerican"
+    )
+    hispanic_latinaeo: Mapped[int] = col(
+        SmallInteger, nullable=False, default=0, group=DEMO, hud="HispanicLatinaeo"
+    )
+    mid_east_n_african: Mapped[int] = col(
+        SmallInteger, nullable=False, default=0, group=DEMO, hud="MidEastNAfrican"
+    )
+    native_hi_pacific: Mapped[int] = col(
+        SmallInteger, nullable=False, default=0, group=DEMO, hud="NativeHIPacific"
+    )
+    white: Mapped[int] = col(SmallInteger, nullable=False, default=0, group=DEMO, hud="White")
+    race_none: Mapped[int | None] = col(SmallInteger, group=DEMO, hud="RaceNone")
+    additional_race_ethnicity: Mapped[str | None] = col(
+        String(100), group=DEMO, hud="AdditionalRaceEthnicity"
+    )
+    # DEMOGRAPHICS: gender (each column 0/1), GenderNone 8/9/99 when none given
+    woman: Mapped[int] = col(SmallInteger, nullable=False, default=0, group=DEMO, hud="Woman")
+    man: Mapped[int] = col(SmallInteger, nullable=False, default=0, group=DEMO, hud="Man")
+    non_binary: Mapped[int] = col(
+        SmallInteger, nullable=False, default=0, group=DEMO, hud="NonBinary"
+    )
+    culturally_specific: Mapped[int] = col(
+        SmallInteger, nullable=False, default=0, group=DEMO, hud="CulturallySpecific"
+    )
+    transgender: Mapped[int] = col(
+        SmallInteger, nullable=False, default=0, group=DEMO, hud="Transgender"
+    )
+    questioning: Mapped[int] = col(
+        SmallInteger, nullable=False, default=0, group=DEMO, hud="Questioning"
+    )
+    different_identity: Mapped[int] = col(
+        SmallInteger, nullable=False, default=0, group=DEMO, hud="DifferentIdentity"
+    )
+    gender_none: Mapped[int | None] = col(SmallInteger, group=DEMO, hud="GenderNone")
+    different_identity_text: Mapped[str | None] = col(
+        String(100), group=DEMO, hud="DifferentIdentityText"
+    )
+    veteran_status: Mapped[int] = col(
+        SmallInteger, nullable=False, default=99, group=DEMO, hud="VeteranStatus"
+    )
+
+    @property
+    def client_id(self):
+        """Client data rows name their client; the profile is its own."""
+        return self.id
+
+
+RACE_COLUMNS = (
+    "am_ind_ak_native", "asian", "black_af_american", "hispanic_latinaeo",
+    "mid_east_n_african", "native_hi_pacific", "white",
+)  # fmt: skip
+GENDER_COLUMNS = (
+    "woman", "man", "non_binary", "culturally_specific", "transgender", "questioning",
+    "different_identity",
+)  # fmt: skip
