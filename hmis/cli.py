@@ -52,5 +52,13 @@ def schema() -> None:
     click.echo(build_schema().as_str())
 
 
+@main.command("hud-mapping")
+def hud_mapping() -> None:
+    """Print the mapping of database columns to HUD CSV columns (docs/hud-mapping.md)."""
+    from hmis.db.hud_mapping import render
+
+    click.echo(render(), nl=False)
+
+
 if __name__ == "__main__":
     main()

@@ -97,20 +97,14 @@ async def _postgres_time(session: AsyncSession) -> datetime:
 
 async def _sqlite_time(session: AsyncSession) -> datetime:
     # The UPDATE takes SQLite's write lock (one writer at a time), so the read-modify-write
-    # of the clock row cannot interleave with another writer.
+    # of the clock row (made by the first migration) cannot interleave with another writer.
     await session.execute(sql_update(WriteClock).where(WriteClock.id == 1).values(id=1))
-    last = (await session.execute(select(WriteClock.last_write_at))).scalar_one_or_none()
+    last = (await session.execute(select(WriteClock.last_write_at))).scalar_one()
     raw = (await session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"))).scalar_one()
     at = datetime.fromisoformat(raw).replace(tzinfo=UTC)
     if last is not None and at <= last:
         at = last + timedelta(microseconds=1)
-    if last is None:
-        session.add(WriteClock(id=1, last_write_at=at))
-        await session.flush()
-    else:
-        await session.execute(
-            sql_update(WriteClock).where(WriteClock.id == 1).values(last_write_at=at)
-        )
+    await session.execute(sql_update(WriteClock).where(WriteClock.id == 1).values(last_write_at=at))
     return at
 
 
@@ -133,8 +127,13 @@ async def create(session: AsyncSession, writer: Writer, model: type[ClientData],
     """Insert a record of client data with its first version."""
     values.setdefault("id", uuid.uuid4())
     client_id = _client_id(model, values)
-    # A new client cannot be the target of anyone else's write yet: nothing to lock.
-    at = await begin_write(session, clients=() if model is Client else [client_id])
+    if model is Client:
+        # A new client cannot be the target of anyone else's write yet: nothing to lock,
+        # and this transaction may write its other records.
+        at = await begin_write(session)
+        _state(session).locked.add(client_id)
+    else:
+        at = await begin_write(session, clients=[client_id])
     row = model(
         **values,
         organization_id=values.pop("organization_id", writer.organization_id),
@@ -147,12 +146,33 @@ async def create(session: AsyncSession, writer: Writer, model: type[ClientData],
     )
     session.add(row)
     await session.flush()  # the version's foreign key needs the row (the client) in place
-    changes = {
-        c: _encode(getattr(row, c)) for c in model.data_columns() if getattr(row, c) is not None
-    }
-    _append(session, writer, row, CREATE, changes, at)
+    values = {c: getattr(row, c) for c in model.data_columns()}
+    session.add(RecordVersion(**create_version(model, row.id, client_id, values, writer, at)))
     await session.flush()
     return row
+
+
+def create_version(
+    model: type[ClientData],
+    record_id: uuid.UUID,
+    client_id: uuid.UUID,
+    values: dict[str, Any],
+    writer: Writer,
+    at: datetime,
+) -> dict[str, Any]:
+    """The version a create appends, as column values (bulk loaders insert these directly)."""
+    data = model.data_columns()
+    return dict(
+        entity=model.__tablename__,
+        record_id=record_id,
+        client_id=client_id,
+        seq=1,
+        kind=CREATE,
+        organization_id=writer.organization_id,
+        subject=writer.subject,
+        recorded_at=at,
+        changes={k: _encode(v) for k, v in values.items() if k in data and v is not None},
+    )
 
 
 async def update(
@@ -312,9 +332,3 @@ async def as_of(
         or v.organization_id in orgs
         or v.kind in ALWAYS_VISIBLE_KINDS
     )
-
-
-__all__ = [
-    "CORRECT", "CREATE", "DELETE", "UPDATE", "RecordState", "StaleVersion", "Writer",
-    "WriteOrderError", "as_of", "begin_write", "create", "decode", "delete", "fold", "update",
-]  # fmt: skip

@@ -474,7 +474,7 @@ def upgrade() -> None:
     with op.batch_alter_table('exits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_exits_client_id'), ['client_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_exits_organization_id'), ['organization_id'], unique=False)
-        batch_op.create_index('uq_exits_enrollment_live', ['enrollment_id'], unique=True, sqlite_where='date_deleted IS NULL', postgresql_where='date_deleted IS NULL')
+        batch_op.create_index('uq_exits_enrollment_live', ['enrollment_id'], unique=True, sqlite_where=sa.text('date_deleted IS NULL'), postgresql_where=sa.text('date_deleted IS NULL'))
 
     op.create_table('health_records',
     sa.Column('disabling_condition', sa.Integer(), nullable=False),
@@ -600,7 +600,7 @@ def downgrade() -> None:
 
     op.drop_table('health_records')
     with op.batch_alter_table('exits', schema=None) as batch_op:
-        batch_op.drop_index('uq_exits_enrollment_live', sqlite_where='date_deleted IS NULL', postgresql_where='date_deleted IS NULL')
+        batch_op.drop_index('uq_exits_enrollment_live', sqlite_where=sa.text('date_deleted IS NULL'), postgresql_where=sa.text('date_deleted IS NULL'))
         batch_op.drop_index(batch_op.f('ix_exits_organization_id'))
         batch_op.drop_index(batch_op.f('ix_exits_client_id'))
 

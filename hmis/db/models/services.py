@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import Date, Index, Integer, String
+from sqlalchemy import Date, Index, Integer, String, text
 from sqlalchemy.orm import Mapped
 
 from hmis.groups import ElementGroup
@@ -39,8 +39,8 @@ class Exit(ClientData, Base):
             "uq_exits_enrollment_live",
             "enrollment_id",
             unique=True,
-            sqlite_where="date_deleted IS NULL",
-            postgresql_where="date_deleted IS NULL",
+            sqlite_where=text("date_deleted IS NULL"),
+            postgresql_where=text("date_deleted IS NULL"),
         ),
     )
 
