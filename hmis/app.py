@@ -12,6 +12,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from hmis.auth.authenticator import ANONYMOUS, Authenticator, build_authenticator
+from hmis.auth.dev_issuer import DevIssuer
+from hmis.auth.errors import InvalidToken, KeysUnavailable, error_body
+from hmis.auth.guards import http_status_of
 from hmis.config import Settings
 from hmis.context import RequestContext
 from hmis.db.session import make_engine, make_sessionmaker
@@ -21,27 +25,54 @@ log = logging.getLogger("hmis")
 
 
 class HmisGraphQL(GraphQL):
-    """Strawberry's ASGI view with our request context, closed when the request ends."""
+    """Strawberry's ASGI view with our request context, closed when the request ends.
 
-    def __init__(self, schema, *, settings: Settings, sessions, **kwargs):
+    A request carrying a token is authenticated before anything executes: an invalid token is
+    answered 401 for the whole request. Without a token the operation runs, and any field that
+    needs a caller fails through `require_principal`, whose status (401/403) the reply takes.
+    """
+
+    def __init__(self, schema, *, settings: Settings, sessions,
+                 authenticator: Authenticator, **kwargs):  # fmt: skip
         super().__init__(schema, graphql_ide="graphiql" if settings.enable_graphiql else None,
                          **kwargs)  # fmt: skip
         self.settings = settings
         self.sessions = sessions
+        self.authenticator = authenticator
 
     async def get_context(self, request: Request, response) -> RequestContext:
+        auth = getattr(request.state, "hmis_auth", ANONYMOUS)
         context = RequestContext(
             request=request,
             response=response,
             settings=self.settings,
             sessions=self.sessions,
-            principal=None,
+            principal=auth.principal,
+            auth_denied=auth.denied,
             purpose=request.headers.get("hmis-purpose"),
         )
         request.state.hmis_context = context
         return context
 
+    async def process_result(self, request: Request, result):
+        status = http_status_of(result.errors or ())
+        if status is not None:
+            # Strawberry copies the sub-response's status and headers into the reply.
+            response = request.state.hmis_context.response
+            response.status_code = status[0]
+            response.headers.update(status[1])
+        return await super().process_result(request, result)
+
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            try:
+                auth = await self.authenticator.authenticate(request.headers.get("authorization"))
+            except (InvalidToken, KeysUnavailable) as error:
+                reply = JSONResponse(error_body(error), error.status, headers=error.headers)
+                await reply(scope, receive, send)
+                return
+            request.state.hmis_auth = auth
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -52,9 +83,13 @@ class HmisGraphQL(GraphQL):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    dev_issuer = DevIssuer.from_settings(settings) if settings.development else None
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
-    graphql = HmisGraphQL(build_schema(), settings=settings, sessions=sessions)
+    authenticator = build_authenticator(settings, sessions, dev_issuer)  # ConfigError if unsafe
+    schema = build_schema(introspection=settings.enable_graphiql)
+    graphql = HmisGraphQL(schema, settings=settings, sessions=sessions,
+                          authenticator=authenticator)  # fmt: skip
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -78,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *(dev_issuer.routes() if dev_issuer else []),
         ],
         lifespan=lifespan,
     )

@@ -45,6 +45,53 @@ def migrate() -> None:
 
 
 @main.command()
+@click.option("--clients", default=300, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", "seed_value", default=1, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing (and say so) if data exists.")
+def seed(clients: int, seed_value: int, if_empty: bool) -> None:
+    """Fill an empty database with a synthetic CoC (the same rows for the same --seed)."""
+    from hmis.db.seed import SeedRefused, seed_command
+
+    url = Settings.from_env().database_url
+    try:
+        run = seed_command(url, clients=clients, seed=seed_value, if_empty=if_empty)
+        click.echo(asyncio.run(run))
+    except SeedRefused as refused:
+        raise click.ClickException(str(refused)) from None
+
+
+@main.command("dev-token")
+@click.option("--role", help="A canonical role: hmis_admin, agency_staff, auditor, ...")
+@click.option("--org", "organization", help="Organization ID (agency_staff: default one in DB).")
+@click.option("--sub", "subject", help="The token's subject (default: a person from the DB).")
+@click.option("--all-roles", is_flag=True, help="Print one ready token per role.")
+def dev_token(role: str | None, organization: str | None, subject: str | None,
+              all_roles: bool) -> None:  # fmt: skip
+    """Print access tokens from the development issuer (HMIS_ENV=development; valid 1 hour)."""
+    from hmis.auth import dev_tokens
+
+    if all_roles == (role is not None):
+        raise click.UsageError("give either --role ROLE or --all-roles")
+    settings = Settings.from_env()
+    try:
+        if role is not None:
+            made = asyncio.run(
+                dev_tokens.one_token(settings, role, organization=organization, subject=subject)
+            )
+            click.echo(f"# {made.describe()}", err=True)
+            click.echo(made.token)
+            return
+        tokens, missing = asyncio.run(dev_tokens.all_role_tokens(settings))
+    except dev_tokens.DevTokenError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("Development access tokens, valid for 1 hour. Send: Authorization: Bearer <token>")
+    for made in tokens:
+        click.echo(f"\n{made.describe()}\n{made.token}")
+    for note in missing:
+        click.echo(f"\n{note}")
+
+
+@main.command()
 def schema() -> None:
     """Print the GraphQL schema (SDL)."""
     from hmis.schema import build_schema

@@ -30,6 +30,15 @@ def _role_map(value: str) -> dict[str, str]:
     return mapping
 
 
+def _seconds(env, name: str, default: int) -> int:
+    value = env.get(name)
+    if not value:
+        return default
+    if not value.strip().isdigit():
+        raise ConfigError(f"{name}: expected a number of seconds, got {value!r}")
+    return int(value)
+
+
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -41,6 +50,8 @@ class Settings:
     oidc_issuer: str | None = None
     oidc_audience: str = "hmis-graphql"
     oidc_jwks_url: str | None = None
+    # How long the issuer's keys are trusted before a refetch; an unknown `kid` refetches sooner.
+    oidc_jwks_cache_seconds: int = 600
     roles_claims: tuple[str, ...] = DEFAULT_ROLES_CLAIMS
     org_claim: str = "hmis_org"
     role_map: dict[str, str] = field(default_factory=dict)
@@ -70,6 +81,7 @@ class Settings:
             oidc_issuer=env.get("HMIS_OIDC_ISSUER") or None,
             oidc_audience=env.get("HMIS_OIDC_AUDIENCE", "hmis-graphql"),
             oidc_jwks_url=env.get("HMIS_OIDC_JWKS_URL") or None,
+            oidc_jwks_cache_seconds=_seconds(env, "HMIS_OIDC_JWKS_CACHE_SECONDS", 600),
             roles_claims=_split(env.get("HMIS_OIDC_ROLES_CLAIM", "")) or DEFAULT_ROLES_CLAIMS,
             org_claim=env.get("HMIS_OIDC_ORG_CLAIM", "hmis_org"),
             role_map=_role_map(env.get("HMIS_OIDC_ROLE_MAP", "")),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,16 +25,27 @@ class RequestContext:
     sessions: async_sessionmaker[AsyncSession]
     principal: Principal | None
     purpose: str | None = None
+    # Why a verified caller has no principal (no HMIS role, unknown organization): read only
+    # by hmis.auth.guards.require_principal, which answers 403 with it.
+    auth_denied: str | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     # Per-request caches (DataLoaders, page decisions) live here, created lazily by name.
     cache: dict[str, Any] = field(default_factory=dict)
     _session: AsyncSession | None = None
+    # Field resolvers run concurrently; one session serves one statement at a time.
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def session(self) -> AsyncSession:
         """One session per request; mutations commit it, queries only read."""
         if self._session is None:
             self._session = self.sessions()
         return self._session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """The request's session, held by one resolver at a time."""
+        async with self._lock:
+            yield await self.session()
 
     async def close(self) -> None:
         if self._session is not None:

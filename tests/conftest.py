@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 
+import httpx
 import pytest
 from sqlalchemy import text
 
+from hmis.app import create_app
 from hmis.db import migrate
 from hmis.db.models import Base
 from hmis.db.session import make_engine, make_sessionmaker
+from tests.support import LoopbackIssuer, api_settings, gql
 
 PG_URL = os.environ.get("HMIS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -69,3 +72,68 @@ async def wipe(engine) -> None:
         else:
             for table in reversed(tables):
                 await connection.execute(table.delete())
+
+
+# --- Calling the API over HTTP with real tokens ---------------------------------------------
+# Usage in a test:
+#     async def test_x(api, token, sessions):
+#         status, body = await gql(api, "{ me { subject } }", token=token("hmis_admin"))
+# `gql` is imported from tests.support (also available as the `gql` fixture).
+
+
+@pytest.fixture(scope="session")
+def issuer():
+    """The test token issuer (session-wide): real RSA, EC and Ed25519 keys, with its discovery
+    document and JWKS served over HTTP on 127.0.0.1. Do not rotate it or switch it off here;
+    tests that do use `make_issuer` for a private one."""
+    with LoopbackIssuer() as shared:
+        yield shared
+
+
+@pytest.fixture
+def make_issuer():
+    """A factory of private `LoopbackIssuer`s (closed after the test), for tests that rotate
+    keys (`rotate()`) or take the issuer down (`outage = True`)."""
+    made: list[LoopbackIssuer] = []
+
+    def make() -> LoopbackIssuer:
+        made.append(LoopbackIssuer())
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+@pytest.fixture
+async def app(engine, database_url, issuer):
+    """The API as production runs it, trusting `issuer` (its JWKS found by OIDC discovery).
+    Depends on `engine`, so the database is emptied after the test."""
+    application = create_app(api_settings(database_url, issuer))
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def api(app):
+    """An HTTP client for `app` (in process, through ASGI): `await api.post("/graphql", ...)`,
+    or `await gql(api, query, variables, token=...)`."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def token(issuer):
+    """Mint a valid access token from `issuer`:
+    `token("hmis_admin")`, `token(["agency_staff"], org=org.id, sub="staff-1")`,
+    `token("auditor", scope="hmis:read", azp="partner-app")`. Extra keyword arguments become
+    claims (None removes one). Tokens with no role are valid tokens the API answers 403."""
+    return issuer.token
+
+
+@pytest.fixture(name="gql")
+def gql_fixture():
+    """`await gql(api, query, variables=None, token=None)` -> (HTTP status, JSON body)."""
+    return gql

@@ -40,3 +40,38 @@ async def client(session, writer: Writer, **values) -> models.Client:
     values.setdefault("ssn_data_quality", 99)
     values.setdefault("dob_data_quality", 99)
     return await history.create(session, writer, models.Client, **values)
+
+
+async def enroll(session, writer: Writer, client, project, entry: date, **values):
+    return await history.create(
+        session, writer, models.Enrollment, client_id=client.id, project_id=project.id,
+        entry_date=entry, **values,
+    )  # fmt: skip
+
+
+async def exit(session, writer: Writer, enrollment, on: date, destination: int = 101):
+    return await history.create(
+        session, writer, models.Exit, enrollment_id=enrollment.id,
+        client_id=enrollment.client_id, exit_date=on, destination=destination,
+    )  # fmt: skip
+
+
+async def staff(session, org, first="Case", last="Manager") -> models.StaffUser:
+    row = models.StaffUser(
+        id=uuid.uuid4(),
+        organization_id=org.id,
+        first_name=first,
+        last_name=last,
+        phone="6305550100",
+        email=f"{first}@example.org",
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def assign(session, writer: Writer, client, staff_user, start=date(2024, 1, 1)):
+    return await history.create(
+        session, writer, models.CaseManagerAssignment, client_id=client.id,
+        staff_user_id=staff_user.id, start_date=start,
+    )  # fmt: skip

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Boolean, Date, Numeric, Uuid, func, or_, select, text
@@ -152,6 +153,12 @@ async def create(session: AsyncSession, writer: Writer, model: type[ClientData],
     return row
 
 
+@cache
+def _data_columns(model: type[ClientData]) -> frozenset[str]:
+    # Looked up for every version a bulk load writes; the schema does not change at runtime.
+    return frozenset(model.data_columns())
+
+
 def create_version(
     model: type[ClientData],
     record_id: uuid.UUID,
@@ -161,7 +168,7 @@ def create_version(
     at: datetime,
 ) -> dict[str, Any]:
     """The version a create appends, as column values (bulk loaders insert these directly)."""
-    data = model.data_columns()
+    data = _data_columns(model)
     return dict(
         entity=model.__tablename__,
         record_id=record_id,
@@ -172,6 +179,25 @@ def create_version(
         subject=writer.subject,
         recorded_at=at,
         changes={k: _encode(v) for k, v in values.items() if k in data and v is not None},
+    )
+
+
+def update_version(
+    model: type[ClientData],
+    record_id: uuid.UUID,
+    client_id: uuid.UUID,
+    changed: dict[str, Any],
+    writer: Writer,
+    at: datetime,
+    *,
+    seq: int,
+) -> dict[str, Any]:
+    """The version an update appends (as `_append` writes it), as column values."""
+    return dict(
+        create_version(model, record_id, client_id, {}, writer, at),
+        seq=seq,
+        kind=UPDATE,
+        changes={k: _encode(v) for k, v in changed.items()},
     )
 
 

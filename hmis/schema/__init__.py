@@ -1,16 +1,67 @@
-"""The GraphQL schema, assembled from small per-area types."""
+"""The GraphQL schema, assembled from small per-area types, with its guards."""
 
 from __future__ import annotations
 
-import strawberry
+import logging
 
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from hmis.auth import errors as auth_errors
+from hmis.errors import ClientError
+
+from .client_queries import ClientQuery
+from .me import MeQuery
 from .public import PublicQuery
+
+log = logging.getLogger("hmis.errors")
+
+# Generous for real frontends (the deepest useful query is about 8 levels), tight for abuse.
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 3000
+# Errors meant for the caller; anything else is an internal error and is masked.
+CALLER_ERRORS = (ClientError, auth_errors.InvalidToken, auth_errors.Forbidden,
+                 auth_errors.KeysUnavailable)  # fmt: skip
 
 
 @strawberry.type
-class Query(PublicQuery):
+class Query(PublicQuery, MeQuery, ClientQuery):
     pass
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query)
+def _mask(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None or isinstance(original, (*CALLER_ERRORS, GraphQLError)):
+        return False  # validation and caller errors keep their message and code
+    # Log where it failed, never the message: driver errors quote parameters (PPI).
+    frame = original.__traceback__
+    while frame and frame.tb_next:
+        frame = frame.tb_next
+    where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame else "?"
+    log.error("internal error %s at %s (path %s)", type(original).__name__, where, error.path)
+    return True
+
+
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    # Factories: strawberry builds fresh extension instances for each request.
+    extensions = [
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: MaskErrors(should_mask_error=_mask, error_message="Internal error."),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(query=Query, extensions=extensions)

@@ -1,0 +1,191 @@
+"""The privacy policy of POLICY.md as data, read by pure functions.
+
+Nothing else in the code decides visibility. The functions take a principal and facts about a
+record (never a request or a session) and return a decision; resolvers only read decisions.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from hmis.auth.principal import Principal, Role
+from hmis.groups import SHARED_GROUPS, ElementGroup
+
+ALL_GROUPS = tuple(ElementGroup)
+# Never shown to researchers; `researchKey` stands in for identity (POLICY.md, Actors).
+RESEARCH_WITHHELD = frozenset(
+    {ElementGroup.IDENTITY, ElementGroup.CONTACT, ElementGroup.CASE_NOTES}
+)
+
+
+class Basis(enum.Enum):
+    """Why a group is visible to the caller, or why it is not."""
+
+    ADMINISTRATOR = "ADMINISTRATOR"  # HMIS system administrators: everything
+    AUDIT = "AUDIT"  # auditors: everything, read-only
+    OWN_AGENCY = "OWN_AGENCY"  # data the caller's organization entered
+    SHARED_WITH_PARTNERS = "SHARED_WITH_PARTNERS"  # the notice's shared groups
+    RESEARCH = "RESEARCH"  # de-identified rows under an active research agreement
+    RESEARCH_CONSENT = "RESEARCH_CONSENT"  # identity, for clients who consented to research
+    SELF = "SELF"  # the client's own record
+    NOT_SHARED = "NOT_SHARED"  # not shared with the caller
+    DE_IDENTIFIED = "DE_IDENTIFIED"  # identifiers withheld from research
+    NO_ROW_ACCESS = "NO_ROW_ACCESS"  # the role never sees a row about a person
+
+
+VISIBLE_BASES = frozenset(
+    {
+        Basis.ADMINISTRATOR,
+        Basis.AUDIT,
+        Basis.OWN_AGENCY,
+        Basis.SHARED_WITH_PARTNERS,
+        Basis.RESEARCH,
+        Basis.RESEARCH_CONSENT,
+        Basis.SELF,
+    }
+)
+
+
+def _same(basis: Basis) -> dict[ElementGroup, Basis]:
+    return dict.fromkeys(ALL_GROUPS, basis)
+
+
+# The table: for each role, the basis of each group. Agency staff have two columns (their own
+# organization's data, and partners' data); the refusal rule narrows the partner column in time.
+ROLE_TABLE: dict[Role, dict[ElementGroup, Basis]] = {
+    Role.HMIS_ADMIN: _same(Basis.ADMINISTRATOR),
+    Role.AUDITOR: _same(Basis.AUDIT),
+    Role.RESEARCHER: {
+        g: Basis.DE_IDENTIFIED if g in RESEARCH_WITHHELD else Basis.RESEARCH for g in ALL_GROUPS
+    },
+    Role.AGGREGATE_READER: _same(Basis.NO_ROW_ACCESS),
+    Role.CLIENT: _same(Basis.SELF),
+}
+AGENCY_OWN: dict[ElementGroup, Basis] = _same(Basis.OWN_AGENCY)
+AGENCY_PARTNER: dict[ElementGroup, Basis] = {
+    g: Basis.SHARED_WITH_PARTNERS if g in SHARED_GROUPS else Basis.NOT_SHARED for g in ALL_GROUPS
+}
+
+# When a token carries several roles, the first of these decides (never a union: one role's
+# reach must not lift another role's limits, e.g. a researcher's current data past a refusal).
+PRECEDENCE = (
+    Role.HMIS_ADMIN,
+    Role.AUDITOR,
+    Role.AGENCY_STAFF,
+    Role.RESEARCHER,
+    Role.CLIENT,
+    Role.AGGREGATE_READER,
+)
+
+
+def acting_role(principal: Principal | None) -> Role | None:
+    """The role that decides what this caller sees; None means no HMIS role (403)."""
+    if principal is None:
+        return None
+    return next((r for r in PRECEDENCE if r in principal.roles), None)
+
+
+def sees_rows(principal: Principal | None) -> bool:
+    """Whether the caller may receive rows about persons at all (through client/clients)."""
+    return acting_role(principal) in {
+        Role.HMIS_ADMIN,
+        Role.AUDITOR,
+        Role.AGENCY_STAFF,
+        Role.RESEARCHER,
+    }
+
+
+@dataclass(frozen=True)
+class Access:
+    group: ElementGroup
+    basis: Basis
+
+    @property
+    def visible(self) -> bool:
+        return self.basis in VISIBLE_BASES
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    """What the policy needs to know about one client, gathered once per page."""
+
+    client_id: uuid.UUID
+    # Earliest active refusal covering the client (the time R), if any.
+    refused_at: datetime | None = None
+    research_consent: bool = False
+    # The client login of the caller is linked to this record (role `client`).
+    is_callers_own_record: bool = False
+
+
+@dataclass(frozen=True)
+class ClientDecision:
+    """Everything resolvers need to present one client to one caller."""
+
+    client_id: uuid.UUID
+    role: Role
+    access: dict[ElementGroup, Access]
+    # For a partner and a refused client: other organizations' shared data as it stood then.
+    frozen_at: datetime | None = None
+    viewer_org: uuid.UUID | None = None
+    # A client's own copy leaves out notes compiled for a legal proceeding.
+    hide_legal_notes: bool = False
+    research_key: bool = False
+
+    def visible(self, group: ElementGroup) -> bool:
+        return self.access[group].visible
+
+    def sees_record(self, group: ElementGroup, owner_org: uuid.UUID | None) -> bool:
+        """Row rule for one record of `group` entered by `owner_org`."""
+        if not self.visible(group):
+            return False
+        if self.role is Role.AGENCY_STAFF and group not in SHARED_GROUPS:
+            return owner_org == self.viewer_org  # non-shared groups: own organization's only
+        return True
+
+    @property
+    def groups_visible(self) -> list[ElementGroup]:
+        return [g for g in ALL_GROUPS if self.visible(g)]
+
+
+def decide(principal: Principal, facts: ClientFacts) -> ClientDecision | None:
+    """The decision for one client, or None when the caller may not see the row at all."""
+    role = acting_role(principal)
+    if role is None or role is Role.AGGREGATE_READER:
+        return None
+    if role is Role.CLIENT and not facts.is_callers_own_record:
+        return None
+    if role is Role.AGENCY_STAFF:
+        # Partner data of the shared groups; the caller's own data of every group. Which
+        # records are whose is the row rule (`sees_record`); the group-level basis says
+        # what the caller may see of this client, the same whether or not anyone refused.
+        table = {
+            g: AGENCY_OWN[g] if g not in SHARED_GROUPS else AGENCY_PARTNER[g] for g in ALL_GROUPS
+        }
+        return ClientDecision(
+            client_id=facts.client_id,
+            role=role,
+            access={g: Access(g, b) for g, b in table.items()},
+            frozen_at=facts.refused_at,
+            viewer_org=principal.organization_id,
+        )
+    table = dict(ROLE_TABLE[role])
+    if role is Role.RESEARCHER and facts.research_consent:
+        table[ElementGroup.IDENTITY] = Basis.RESEARCH_CONSENT
+    return ClientDecision(
+        client_id=facts.client_id,
+        role=role,
+        access={g: Access(g, b) for g, b in table.items()},
+        hide_legal_notes=role is Role.CLIENT,
+        research_key=role is Role.RESEARCHER,
+    )
+
+
+def policy_table() -> list[tuple[str, ElementGroup, Basis]]:
+    """The table as published to integrators (`policy` query): one row per role and group."""
+    rows = [(role.value, g, b) for role, table in ROLE_TABLE.items() for g, b in table.items()]
+    rows += [("agency_staff (own organization)", g, b) for g, b in AGENCY_OWN.items()]
+    rows += [("agency_staff (partner data)", g, b) for g, b in AGENCY_PARTNER.items()]
+    return rows

@@ -1,0 +1,148 @@
+"""Data access for the read API: each function takes the session as a keyword argument,
+loads a whole batch in one statement and never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from . import models
+
+
+def live(model) -> ColumnElement[bool]:
+    return model.date_deleted.is_(None)
+
+
+async def clients_page(
+    session: AsyncSession,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+    where: Iterable[ColumnElement[bool]] = (),
+) -> tuple[list[models.Client], int]:
+    """One page of live clients in id order after `after`, with the number of all matches
+    (whatever the cursor) in the same statement."""
+    conditions = [live(models.Client), *where]
+    total = select(func.count()).select_from(models.Client).where(*conditions).scalar_subquery()
+    query = select(models.Client, total.label("total")).where(*conditions)
+    if after is not None:
+        query = query.where(models.Client.id > after)
+    rows = (await session.execute(query.order_by(models.Client.id).limit(limit))).all()
+    if not rows:  # past the end: the count still answers
+        return [], int(await session.scalar(select(total)) or 0)
+    return [row[0] for row in rows], int(rows[0][1])
+
+
+async def clients_by_id(session: AsyncSession, *, ids: Iterable[uuid.UUID]) -> list[models.Client]:
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(models.Client).where(models.Client.id.in_(ids), live(models.Client))
+    )
+    return list(rows)
+
+
+async def active_refusals(
+    session: AsyncSession, *, client_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, datetime]:
+    """The earliest active refusal time of each covered client (several refusals: earliest)."""
+    ids = list(client_ids)
+    if not ids:
+        return {}
+    coverage = models.RefusalCoverage
+    rows = await session.execute(
+        select(coverage.client_id, func.min(coverage.refused_at))
+        .where(coverage.client_id.in_(ids), coverage.revoked_at.is_(None))
+        .group_by(coverage.client_id)
+    )
+    return {client_id: at for client_id, at in rows}
+
+
+async def research_consents(
+    session: AsyncSession, *, client_ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    ids = list(client_ids)
+    if not ids:
+        return set()
+    consent = models.ResearchConsent
+    rows = await session.scalars(
+        select(consent.client_id).where(consent.client_id.in_(ids), consent.revoked_at.is_(None))
+    )
+    return set(rows)
+
+
+async def has_research_agreement(session: AsyncSession, *, subject: str, today: date) -> bool:
+    agreement = models.ResearchAgreement
+    found = await session.scalar(
+        select(agreement.id)
+        .where(
+            agreement.subject == subject,
+            agreement.expires_on >= today,
+            agreement.revoked_at.is_(None),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def linked_client(session: AsyncSession, *, subject: str) -> uuid.UUID | None:
+    """The client record a `client` login is bound to."""
+    return await session.scalar(
+        select(models.ClientLogin.client_id).where(models.ClientLogin.subject == subject)
+    )
+
+
+def _grouped(rows, key) -> dict[uuid.UUID, list]:
+    grouped: dict[uuid.UUID, list] = defaultdict(list)
+    for row in rows:
+        grouped[key(row)].append(row)
+    return grouped
+
+
+async def enrollments(
+    session: AsyncSession, *, client_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple]]:
+    """(enrollment, live exit or None, project, its organization) per client, newest first."""
+    e, x, p, o = models.Enrollment, models.Exit, models.Project, models.Organization
+    rows = await session.execute(
+        select(e, x, p, o)
+        .join(p, p.id == e.project_id)
+        .join(o, o.id == p.organization_id)
+        .outerjoin(x, and_(x.enrollment_id == e.id, live(x)))
+        .where(e.client_id.in_(list(client_ids)), live(e))
+        .order_by(e.client_id, e.entry_date.desc(), e.id)
+    )
+    return _grouped(rows, key=lambda r: r[0].client_id)
+
+
+async def case_manager_assignments(
+    session: AsyncSession, *, client_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple]]:
+    """(assignment, staff user, their organization) per client, newest first."""
+    a, s, o = models.CaseManagerAssignment, models.StaffUser, models.Organization
+    rows = await session.execute(
+        select(a, s, o)
+        .join(s, s.id == a.staff_user_id)
+        .join(o, o.id == s.organization_id)
+        .where(a.client_id.in_(list(client_ids)), live(a))
+        .order_by(a.client_id, a.start_date.desc(), a.date_created.desc())
+    )
+    return _grouped(rows, key=lambda r: r[0].client_id)
+
+
+async def client_records(
+    session: AsyncSession, *, model, client_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list]:
+    """Live records of one agency-only table, per client, newest first."""
+    order = getattr(model, "information_date", None) or getattr(model, "note_date", None)
+    query = select(model).where(model.client_id.in_(list(client_ids)), live(model))
+    if order is not None:
+        query = query.order_by(order.desc())
+    rows = await session.scalars(query.order_by(model.date_updated.desc()))
+    return _grouped(rows, key=lambda r: r.client_id)

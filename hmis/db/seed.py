@@ -1,0 +1,315 @@
+"""`hmis seed`: a believable synthetic Continuum of Care, the same rows for the same seed.
+
+`CocBuilder` generates plain dicts (reference data once, then households in chunks);
+`unsafe_bulk_seed` writes them. Every random choice comes from one seeded `random.Random`
+(Faker only fills the name pools, seeded too) and every time is derived from `ANCHOR`, so two
+runs with the same `--clients` and `--seed` produce identical rows and IDs.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time as clock
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import JSON, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hmis.db import seed_data as data
+from hmis.db.history import Writer
+from hmis.db.models import (
+    CaseManagerAssignment,
+    CaseNote,
+    Client,
+    Contact,
+    Disability,
+    DomesticViolence,
+    Enrollment,
+    Exit,
+    HealthRecord,
+    IncomeBenefit,
+    Organization,
+    PrivacyNotice,
+    Project,
+    RecordVersion,
+    RefusalCoverage,
+    SharingRefusal,
+    StaffUser,
+)
+from hmis.db.seed_people import HouseholdBuilder
+
+# "Now" for the synthetic CoC: every date and stamp lies before it, whenever the seed runs.
+ANCHOR = datetime(2026, 6, 30, 12, tzinfo=UTC)
+CHUNK = 5000  # clients per transaction
+
+# Insert order: foreign keys point only to earlier tables.
+TABLES = (
+    Organization,
+    Project,
+    StaffUser,
+    PrivacyNotice,
+    Client,
+    Enrollment,
+    Exit,
+    CaseManagerAssignment,
+    Contact,
+    HealthRecord,
+    Disability,
+    IncomeBenefit,
+    DomesticViolence,
+    CaseNote,
+    RecordVersion,
+    SharingRefusal,
+    RefusalCoverage,
+)
+
+Rows = dict[type, list[dict[str, Any]]]
+
+
+@dataclass
+class Org:
+    id: uuid.UUID
+    name: str
+    slug: str
+    vsp: bool
+    staff: list[Staff] = field(default_factory=list)
+
+
+@dataclass
+class Staff:
+    id: uuid.UUID
+    org: Org
+    subject: str
+    writer: Writer
+
+
+@dataclass
+class Proj:
+    id: uuid.UUID
+    org: Org
+    type: int
+
+
+class CocBuilder:
+    """Generates the CoC as rows: `reference()` first, then `chunks()`."""
+
+    def __init__(self, clients: int, seed: int):
+        from faker import Faker  # slow to import; only the seed command needs it
+
+        self.clients = clients
+        self.seed = seed
+        self.rng = random.Random(seed)
+        fake = Faker("en_US")
+        fake.seed_instance(seed)
+        self.pools = data.make_pools(fake)
+        self.orgs: list[Org] = []
+        self.projects: list[Proj] = []
+
+    def uuid(self) -> uuid.UUID:
+        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+
+    def reference(self) -> Rows:
+        """Organizations, their projects and staff, and the privacy notices."""
+        rows: Rows = defaultdict(list)
+        rng, regular_count = self.rng, max(3, min(20, self.clients // 50))
+        vsp_count = 1 if regular_count < 10 else 2
+        names = rng.sample(data.ORGANIZATIONS, regular_count - vsp_count)
+        names += data.VSP_ORGANIZATIONS[:vsp_count]
+        staff_count = max(3, min(40, self.clients // (regular_count * 120)))
+        types = list(data.PROJECT_NAMES)
+        rng.shuffle(types)
+        created = datetime(2018, 10, 1, 9, tzinfo=UTC)  # when the CoC set up its HMIS
+        for i, name in enumerate(names):
+            vsp = name in data.VSP_ORGANIZATIONS
+            org = Org(self.uuid(), name, re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-"), vsp)
+            self.orgs.append(org)
+            rows[Organization].append(
+                dict(
+                    id=org.id,
+                    name=name,
+                    common_name="".join(w[0] for w in name.split() if w[0].isupper()),
+                    victim_service_provider=vsp,
+                    date_created=created,
+                    date_updated=created,
+                    date_deleted=None,
+                )
+            )
+            if vsp:
+                kinds = list(data.VSP_PROJECT_NAMES)
+            else:  # every type somewhere in the CoC: deal the types round the organizations
+                kinds = [types[(i * 4 + k) % len(types)] for k in range(rng.randint(3, 5))]
+            for kind in dict.fromkeys(kinds):
+                rows[Project].append(self._project(org, kind, created))
+            for n in range(1, staff_count + 1):
+                rows[StaffUser].append(self._staff(org, n, created))
+        rows[PrivacyNotice] += [
+            self._notice(date(2014, 10, 1), data.NOTICE_2014_TITLE, data.NOTICE_2014),
+            self._notice(date(2021, 1, 1), data.NOTICE_2021_TITLE, data.NOTICE_2021),
+        ]
+        return rows
+
+    def _project(self, org: Org, kind: int, created: datetime) -> dict[str, Any]:
+        rng = self.rng
+        names = (data.VSP_PROJECT_NAMES if org.vsp else data.PROJECT_NAMES)[kind]
+        project = Proj(self.uuid(), org, kind)
+        self.projects.append(project)
+        return dict(
+            id=project.id,
+            organization_id=org.id,
+            name=f"{' '.join(org.name.split()[:2])} {rng.choice(names)}",
+            common_name=None,
+            project_type=int(kind),
+            operating_start_date=date(rng.randint(2005, 2018), rng.randint(1, 12), 1),
+            operating_end_date=None,
+            continuum_project=True,
+            date_created=created,
+            date_updated=created,
+            date_deleted=None,
+        )
+
+    def _staff(self, org: Org, n: int, created: datetime) -> dict[str, Any]:
+        rng, pools = self.rng, self.pools
+        first = rng.choice(pools.female if rng.random() < 0.6 else pools.male)
+        last = rng.choice(pools.last)
+        subject = f"staff-{n}@{org.slug}"
+        staff = Staff(self.uuid(), org, subject, Writer(subject, org.id))
+        org.staff.append(staff)
+        mailbox = re.sub(r"[^a-z.]", "", f"{first}.{last}".lower())
+        return dict(
+            id=staff.id,
+            organization_id=org.id,
+            first_name=first,
+            last_name=last,
+            phone=data.fictional_phone(rng),
+            extension=str(rng.randint(100, 899)),
+            email=f"{mailbox}@{org.slug}.example.org",
+            subject=subject,
+            date_created=created,
+            date_updated=created,
+            date_deleted=None,
+        )
+
+    def _notice(self, effective: date, title: str, body: str) -> dict[str, Any]:
+        published = datetime.combine(effective - timedelta(days=30), time(9), tzinfo=UTC)
+        return dict(
+            id=self.uuid(),
+            effective_date=effective,
+            title=title,
+            text=body,
+            published_at=published,
+            published_by="hmis-lead-agency",
+        )
+
+    def chunks(self, size: int = CHUNK) -> Iterator[Rows]:
+        """Households until `clients` people exist, about `size` clients per chunk.
+
+        A household never spans chunks, and chunk boundaries do not change what is generated.
+        """
+        households = HouseholdBuilder(self, last_day=ANCHOR.date() - timedelta(days=1))
+        done = 0
+        while done < self.clients:
+            rows: Rows = defaultdict(list)
+            target = done + size
+            while done < min(target, self.clients):
+                done += households.build(rows, room=self.clients - done)
+            yield rows
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SeedReport:
+    clients: int
+    seed: int
+    counts: Counter
+    seconds: float
+
+    def summary(self) -> str:
+        lines = [f"seeded a synthetic CoC (--clients {self.clients} --seed {self.seed}):"]
+        lines += [f"  {m.__tablename__:<26}{self.counts[m]:>10,}" for m in TABLES]
+        lines.append(f"  {'total rows':<26}{sum(self.counts.values()):>10,}")
+        lines.append(f"in {self.seconds:.1f} s")
+        return "\n".join(lines)
+
+
+class SeedRefused(RuntimeError):
+    """The database already holds data; seeding would clash with it."""
+
+
+async def unsafe_bulk_seed(engine: AsyncEngine, *, clients: int, seed: int) -> SeedReport:
+    """Load a synthetic CoC into an empty database, one transaction per chunk of clients.
+
+    Unsafe by design: it writes client data and its versions directly, bypassing the live
+    write path (`hmis.db.history.create/update`, which lock clients and stamp the database's
+    time) so that 100,000 clients load in minutes; the stamps are synthetic times before
+    `ANCHOR`. Only for empty development or benchmark databases, never a live HMIS.
+    """
+    started = clock.perf_counter()
+    builder = CocBuilder(clients, seed)
+    counts: Counter = Counter()
+    async with engine.connect() as connection:
+        await _write(connection, builder.reference(), counts)
+        for rows in builder.chunks():
+            await _write(connection, rows, counts)
+    return SeedReport(clients, seed, counts, clock.perf_counter() - started)
+
+
+async def _write(connection: AsyncConnection, rows: Rows, counts: Counter) -> None:
+    async with connection.begin():
+        # asyncpg's adapter issues BEGIN lazily, at the first statement; COPY bypasses it.
+        await connection.execute(text("SELECT 1"))
+        for model in TABLES:
+            if rows.get(model):
+                await _insert(connection, model, rows[model])
+                counts[model] += len(rows[model])
+
+
+async def _insert(connection: AsyncConnection, model: type, rows: list[dict[str, Any]]) -> None:
+    table = model.__table__
+    if connection.dialect.name != "postgresql":
+        await connection.execute(insert(table), rows)  # Core insertmanyvalues batches
+        return
+    # COPY is several times faster than batched INSERTs on PostgreSQL (measured).
+    columns = list(rows[0])
+    pick = itemgetter(*columns)
+    records = [pick(row) for row in rows]
+    if any(isinstance(table.columns[c].type, JSON) for c in columns):  # asyncpg wants JSON text
+        at = [i for i, c in enumerate(columns) if isinstance(table.columns[c].type, JSON)]
+        records = [tuple(json.dumps(v) if i in at else v for i, v in enumerate(r)) for r in records]
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)
+
+
+async def existing(engine: AsyncEngine) -> str | None:
+    """What the database already holds that seeding would clash with, or None if empty."""
+    async with engine.connect() as connection:
+        for model, noun in ((Client, "clients"), (Organization, "organizations")):
+            count = (await connection.execute(select(func.count()).select_from(model))).scalar()
+            if count:
+                return f"{count:,} {noun}"
+    return None
+
+
+async def seed_command(url: str, *, clients: int, seed: int, if_empty: bool) -> str:
+    """`hmis seed`: the text to print. Raises SeedRefused on a database that has data."""
+    from hmis.db.session import make_engine
+
+    engine = make_engine(url)
+    try:
+        found = await existing(engine)
+        if found and if_empty:
+            return f"database already has {found}; nothing seeded (--if-empty)"
+        if found:
+            raise SeedRefused(f"database already has {found}; seed only an empty database")
+        return (await unsafe_bulk_seed(engine, clients=clients, seed=seed)).summary()
+    finally:
+        await engine.dispose()

@@ -1,0 +1,1 @@
+"""Resolvers: load pages, ask the policy once per page, and present what it allows."""

@@ -1,0 +1,210 @@
+"""Loading clients for `client`, `clients` and `searchClients`: SQL narrows, the page-level
+decision (hmis.resolvers.visibility) decides, and only visible values are ever matched."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, exists, func, select
+
+from hmis.auth.policy import ClientDecision
+from hmis.auth.principal import Role
+from hmis.context import RequestContext
+from hmis.db import models, reads
+from hmis.errors import BadInput, Forbidden
+from hmis.groups import ElementGroup as G
+
+from .loaders import Loaders
+from .visibility import Visibility
+
+
+def parse_id(value: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise BadInput(f"`{field}` is not a valid ID", field=[field]) from None
+
+
+async def one_client(context: RequestContext, client_id: uuid.UUID):
+    """The client and the caller's decision, or None when the row is not visible."""
+    visibility = Visibility.of(context)
+    async with context.reading() as session:
+        rows = await reads.clients_by_id(session, ids=[client_id])
+    if not rows:
+        return None
+    (decision,) = await visibility.decide(rows)
+    return (rows[0], decision) if decision else None
+
+
+@dataclass(frozen=True)
+class EnrollmentFilter:
+    project_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+
+    def sql(self) -> ColumnElement[bool]:
+        e, p = models.Enrollment, models.Project
+        conditions = [e.client_id == models.Client.id, reads.live(e)]
+        if self.project_id:
+            conditions.append(e.project_id == self.project_id)
+        if self.organization_id:
+            conditions.append(
+                e.project_id.in_(select(p.id).where(p.organization_id == self.organization_id))
+            )
+        return exists().where(and_(*conditions))
+
+    def matches(self, project: models.Project) -> bool:
+        return (self.project_id in (None, project.id)) and (
+            self.organization_id in (None, project.organization_id)
+        )
+
+
+async def clients_page(
+    context: RequestContext, *, first: int, after: uuid.UUID | None, filter: EnrollmentFilter | None
+) -> tuple[list[tuple[models.Client, ClientDecision]], int]:
+    visibility = Visibility.of(context)
+    where: list[ColumnElement[bool]] = []
+    if filter is not None:
+        where.append(filter.sql())
+        where.extend(await _hidden_matches(context, filter))
+    async with context.reading() as session:
+        rows, total = await reads.clients_page(session, after=after, limit=first, where=where)
+    decisions = await visibility.decide(rows)
+    # Every role that reaches here sees every live row; the check is a guard, not a filter.
+    page = [(row, d) for row, d in zip(rows, decisions, strict=True) if d is not None]
+    return page, total
+
+
+async def _hidden_matches(context: RequestContext, filter: EnrollmentFilter):
+    """For a partner, refused clients that match only on records hidden from it (made after
+    the refusal) must not match: exclude them from the page and the total."""
+    visibility = Visibility.of(context)
+    if visibility.role is not Role.AGENCY_STAFF:
+        return []
+    coverage = models.RefusalCoverage
+    async with context.reading() as session:
+        ids = list(
+            await session.scalars(
+                select(coverage.client_id)
+                .distinct()
+                .where(
+                    coverage.revoked_at.is_(None),
+                    coverage.client_id.in_(select(models.Client.id).where(filter.sql())),
+                )
+            )
+        )
+        rows = await reads.clients_by_id(session, ids=ids)
+    await visibility.decide(rows)
+    enrollments = await Loaders.of(context).enrollments.load_many(ids)
+    hidden = [
+        client_id
+        for client_id, found in zip(ids, enrollments, strict=True)
+        if not any(
+            visibility.present(e) is not None and filter.matches(p) for e, _x, p, _o in found
+        )
+    ]
+    return [models.Client.id.not_in(hidden)] if hidden else []
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    first_name: str | None = None
+    last_name: str | None = None
+    dob: date | None = None
+    ssn_last4: str | None = None
+
+    def validate(self) -> SearchTerms:
+        if not any([self.first_name, self.last_name, self.dob, self.ssn_last4]):
+            raise BadInput(
+                "give at least one of firstName, lastName, dob, ssnLast4", field=["input"]
+            )
+        if self.ssn_last4 is not None and not (
+            len(self.ssn_last4) == 4 and self.ssn_last4.isdigit()
+        ):
+            raise BadInput("`ssnLast4` must be exactly four digits", field=["input", "ssnLast4"])
+        for name in ("first_name", "last_name"):
+            value = getattr(self, name)
+            if value is not None and len(value.strip()) < 2:
+                raise BadInput("names must have at least two letters", field=["input", name])
+        return self
+
+    def sql(self) -> list[ColumnElement[bool]]:
+        """A superset of the matches, on current values (the decision narrows it)."""
+        c = models.Client
+        conditions = []
+        for column, value in ((c.first_name, self.first_name), (c.last_name, self.last_name)):
+            if value:
+                pattern = _escape_like(value.strip().lower()) + "%"
+                conditions.append(func.lower(column).like(pattern, escape="\\"))
+        if self.dob:
+            conditions.append(c.dob == self.dob)
+        if self.ssn_last4:
+            conditions.append(func.substr(c.ssn, 6, 4) == self.ssn_last4)
+        return conditions
+
+    def match(self, identity: dict) -> list[str]:
+        """The criteria these visible values meet, or [] unless they meet every criterion."""
+        met = []
+        for key, value in (("first_name", self.first_name), ("last_name", self.last_name)):
+            if value:
+                if not (identity[key] or "").lower().startswith(value.strip().lower()):
+                    return []
+                met.append(key)
+        if self.dob:
+            if identity["dob"] != self.dob:
+                return []
+            met.append("dob")
+        if self.ssn_last4:
+            if (identity["ssn"] or "")[5:9] != self.ssn_last4 or len(identity["ssn"] or "") != 9:
+                return []
+            met.append("ssn_last4")
+        return met
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search(
+    context: RequestContext, terms: SearchTerms, *, limit: int
+) -> list[tuple[models.Client, ClientDecision, list[str]]]:
+    visibility = Visibility.of(context)
+    if visibility.role is Role.RESEARCHER:
+        raise Forbidden("researchers cannot search by identifiers")
+    async with context.reading() as session:
+        candidates = set(
+            await session.scalars(
+                select(models.Client.id)
+                .where(reads.live(models.Client), *terms.sql())
+                .limit(limit * 4)
+            )
+        )
+        if visibility.role is Role.AGENCY_STAFF:
+            # A refused client whose identity changed after the refusal is matched on the
+            # values of then, which the current-value query above cannot see.
+            candidates |= set(await _changed_since_refusal(session))
+        rows = await reads.clients_by_id(session, ids=candidates)
+    decisions = await visibility.decide(rows)
+    found = []
+    for row, decision in sorted(zip(rows, decisions, strict=True), key=lambda p: p[0].id):
+        identity = decision and visibility.present(row, G.IDENTITY)
+        met = identity and terms.match(identity)
+        if met:
+            found.append((row, decision, met))
+    return found[:limit]
+
+
+async def _changed_since_refusal(session) -> list[uuid.UUID]:
+    v, c = models.RecordVersion, models.RefusalCoverage
+    return list(
+        await session.scalars(
+            select(v.client_id)
+            .distinct()
+            .join(c, and_(c.client_id == v.client_id, c.revoked_at.is_(None)))
+            .where(v.entity == models.Client.__tablename__, v.recorded_at > c.refused_at)
+        )
+    )

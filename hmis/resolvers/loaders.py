@@ -1,0 +1,42 @@
+"""Per-request DataLoaders: related rows of many clients in one statement per kind."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from strawberry.dataloader import DataLoader
+
+from hmis.context import RequestContext
+from hmis.db import models, reads
+
+
+class Loaders:
+    def __init__(self, context: RequestContext):
+        self.context = context
+        self.enrollments = self._by_client(reads.enrollments)
+        self.assignments = self._by_client(reads.case_manager_assignments)
+        self.records = {
+            model: self._by_client(reads.client_records, model=model)
+            for model in (
+                models.Contact,
+                models.HealthRecord,
+                models.Disability,
+                models.IncomeBenefit,
+                models.DomesticViolence,
+                models.CaseNote,
+            )
+        }
+
+    @classmethod
+    def of(cls, context: RequestContext) -> Loaders:
+        if "loaders" not in context.cache:
+            context.cache["loaders"] = cls(context)
+        return context.cache["loaders"]
+
+    def _by_client(self, read: Callable[..., Awaitable[dict]], **kwargs) -> DataLoader:
+        async def load(client_ids):
+            async with self.context.reading() as session:
+                found = await read(session, client_ids=list(client_ids), **kwargs)
+            return [found.get(client_id, []) for client_id in client_ids]
+
+        return DataLoader(load_fn=load)

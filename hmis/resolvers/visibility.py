@@ -1,0 +1,125 @@
+"""Page-level visibility: gather the facts for a page of clients in a few queries, ask the
+policy once per client, and present records as the decision allows.
+
+Resolvers never decide anything themselves: they call `Visibility.decide` for the rows they
+loaded and `Visibility.present` for each related record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from hmis.auth import policy
+from hmis.auth.policy import ClientDecision, ClientFacts
+from hmis.auth.principal import Role
+from hmis.context import RequestContext
+from hmis.db import history, models, reads
+from hmis.errors import Forbidden
+from hmis.groups import ElementGroup
+
+
+class Visibility:
+    """One per request (`Visibility.of(context)`): decisions and as-of states by client."""
+
+    def __init__(self, context: RequestContext):
+        self.context = context
+        self.principal = context.principal
+        self.role = policy.acting_role(context.principal)
+        self.decisions: dict[uuid.UUID, ClientDecision | None] = {}
+        self.states: dict[tuple[str, uuid.UUID], history.RecordState] = {}
+        self._row_access_checked = False
+
+    @classmethod
+    def of(cls, context: RequestContext) -> Visibility:
+        if "visibility" not in context.cache:
+            context.cache["visibility"] = cls(context)
+        return context.cache["visibility"]
+
+    async def require_row_access(self) -> None:
+        """Refuse callers who may never receive rows about persons, saying why."""
+        if self._row_access_checked:
+            return
+        if self.role is None:
+            raise Forbidden("your token carries no HMIS role")
+        if self.role is Role.AGGREGATE_READER:
+            raise Forbidden("aggregate readers receive counts only, never rows about a person")
+        if self.role is Role.CLIENT:
+            raise Forbidden("signed-in clients read their own record through `myRecord`")
+        if self.role is Role.RESEARCHER:
+            today = datetime.now(UTC).date()
+            async with self.context.reading() as session:
+                active = await reads.has_research_agreement(
+                    session, subject=self.principal.subject, today=today
+                )
+            if not active:
+                raise Forbidden("no active research agreement is recorded for you")
+        self._row_access_checked = True
+
+    async def decide(self, clients: list[models.Client]) -> list[ClientDecision | None]:
+        """Decide for a whole page at once; each client is decided once per request."""
+        new = [c.id for c in clients if c.id not in self.decisions]
+        if new:
+            await self._decide(new)
+        return [self.decisions[c.id] for c in clients]
+
+    async def _decide(self, ids: list[uuid.UUID]) -> None:
+        async with self.context.reading() as session:
+            await self._decide_in(session, ids)
+
+    async def _decide_in(self, session, ids: list[uuid.UUID]) -> None:
+        refusals = consents = {}
+        own_record = None
+        if self.role is Role.AGENCY_STAFF:
+            refusals = await reads.active_refusals(session, client_ids=ids)
+        elif self.role is Role.RESEARCHER:
+            consents = await reads.research_consents(session, client_ids=ids)
+        elif self.role is Role.CLIENT:
+            own_record = await reads.linked_client(session, subject=self.principal.subject)
+        frozen: dict[uuid.UUID, datetime] = {}
+        for client_id in ids:
+            facts = ClientFacts(
+                client_id=client_id,
+                refused_at=refusals.get(client_id),
+                research_consent=client_id in consents,
+                is_callers_own_record=client_id == own_record,
+            )
+            decision = policy.decide(self.principal, facts)
+            self.decisions[client_id] = decision
+            if decision is not None and decision.frozen_at is not None:
+                frozen[client_id] = decision.frozen_at
+        if frozen:
+            # One query for every refused client of the page, all their records.
+            self.states.update(
+                await history.as_of(
+                    session, cutoffs=frozen, organizations=[self.principal.organization_id]
+                )
+            )
+
+    def decision(self, client_id: uuid.UUID) -> ClientDecision | None:
+        return self.decisions.get(client_id)
+
+    def present(
+        self, row: models.ClientData, group: ElementGroup | None = None
+    ) -> dict[str, Any] | None:
+        """The values of one record as the caller may see them, or None when hidden.
+
+        For a partner looking at a refused client, each field is the one it had at the
+        refusal (counting the partner's own later writes); records made later do not exist.
+        """
+        decision = self.decisions.get(row.client_id)
+        model = type(row)
+        group = group or model.__group__
+        if decision is None or not decision.sees_record(group, row.organization_id):
+            return None
+        if decision.frozen_at is None:
+            values = {c: getattr(row, c) for c in model.data_columns()}
+        else:
+            state = self.states.get((model.__tablename__, row.id))
+            if state is None or not state.exists:
+                return None
+            values = {c: state.values.get(c) for c in model.data_columns()}
+        values["id"] = row.id
+        values["organization_id"] = row.organization_id
+        return values

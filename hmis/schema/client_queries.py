@@ -1,0 +1,130 @@
+"""Queries about persons: `client`, `clients`, `searchClients`, and the published `policy`."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+
+import strawberry
+from strawberry.types import Info
+
+from hmis.auth import policy as rules
+from hmis.auth.guards import require_principal
+from hmis.resolvers import clients as load
+from hmis.resolvers.visibility import Visibility
+
+from . import enums as E
+from .clients import Client
+from .pagination import Connection, connection, decode_cursor, encode_cursor, page_size
+
+
+@strawberry.input(description="Narrow `clients` to those with an enrollment you can see.")
+class ClientFilter:
+    project_id: strawberry.ID | None = None
+    organization_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Clients enrolled in a project of this organization."
+    )
+
+
+@strawberry.input(description="Search by identifiers; every given criterion must match.")
+class ClientSearchInput:
+    first_name: str | None = strawberry.field(default=None, description="Prefix, any case.")
+    last_name: str | None = strawberry.field(default=None, description="Prefix, any case.")
+    dob: datetime.date | None = None
+    ssn_last4: str | None = None
+    first: int | None = strawberry.field(default=20, description="At most this many matches.")
+
+
+@strawberry.enum(description="An identifier a search matched on.")
+class SearchField(enum.Enum):
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
+    DOB = "dob"
+    SSN_LAST4 = "ssn_last4"
+
+
+@strawberry.type(description="A client found by `searchClients`, matched only on values you see.")
+class ClientMatch:
+    client: Client
+    matched_on: list[SearchField]
+
+
+@strawberry.type(description="One row of the policy table: a role, a group, and the basis.")
+class PolicyRule:
+    role: str
+    group: E.ElementGroup
+    basis: E.AccessBasis
+    visible: bool
+
+
+def _client(row, decision) -> Client:
+    return Client(row=row, decision=decision)
+
+
+async def _require_rows(info: Info) -> None:
+    """A verified caller whose role may receive rows about persons (else 401/403)."""
+    require_principal(info)
+    await Visibility.of(info.context).require_row_access()
+
+
+@strawberry.type
+class ClientQuery:
+    @strawberry.field(description="One client, or null if it is not visible to you.")
+    async def client(self, info: Info, id: strawberry.ID) -> Client | None:
+        await _require_rows(info)
+        found = await load.one_client(info.context, load.parse_id(id, "id"))
+        return found and _client(*found)
+
+    @strawberry.field(description="Clients in a stable order, paged; `first` is capped at 200.")
+    async def clients(
+        self,
+        info: Info,
+        first: int | None = 50,
+        after: str | None = None,
+        filter: ClientFilter | None = None,
+    ) -> Connection[Client]:
+        await _require_rows(info)
+        size = page_size(first)
+        cursor = decode_cursor("client", after)
+        narrowed = filter and load.EnrollmentFilter(
+            project_id=filter.project_id and load.parse_id(filter.project_id, "projectId"),
+            organization_id=filter.organization_id
+            and load.parse_id(filter.organization_id, "organizationId"),
+        )
+        page, total = await load.clients_page(
+            info.context,
+            # One extra row tells whether another page follows.
+            first=size + 1,
+            after=cursor and load.parse_id(cursor, "after"),
+            filter=narrowed,
+        )
+        rows = page[:size]
+        return connection(
+            [_client(r, d) for r, d in rows],
+            [encode_cursor("client", str(r.id)) for r, _ in rows],
+            total=total,
+            has_next=len(page) > size,
+        )
+
+    @strawberry.field(description="Find clients by name, DOB or SSN last four, policy-aware.")
+    async def search_clients(self, info: Info, input: ClientSearchInput) -> list[ClientMatch]:
+        await _require_rows(info)
+        terms = load.SearchTerms(
+            first_name=input.first_name,
+            last_name=input.last_name,
+            dob=input.dob,
+            ssn_last4=input.ssn_last4,
+        ).validate()
+        limit = page_size(input.first, default=20)
+        found = await load.search(info.context, terms, limit=limit)
+        return [
+            ClientMatch(client=_client(r, d), matched_on=[SearchField(m) for m in met])
+            for r, d, met in found
+        ]
+
+    @strawberry.field(description="The policy table: what each role sees of each group. Public.")
+    def policy(self) -> list[PolicyRule]:
+        return [
+            PolicyRule(role=role, group=g, basis=b, visible=b in rules.VISIBLE_BASES)
+            for role, g, b in rules.policy_table()
+        ]

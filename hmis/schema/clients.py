@@ -1,0 +1,165 @@
+"""The `Client` type: one nullable object per element group, and `access` saying why."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import strawberry
+from strawberry.types import Info
+
+from hmis.auth.policy import ClientDecision
+from hmis.auth.pseudonym import research_key
+from hmis.db import models
+from hmis.groups import ElementGroup as G
+from hmis.resolvers.loaders import Loaders
+from hmis.resolvers.visibility import Visibility
+
+from . import enums as E
+from . import groups as T
+from .enrollments import CaseManagerAssignment, Enrollment, Project
+from .grouping import group_note
+from .pagination import Connection, connection, decode_cursor, encode_cursor, page_size
+
+
+@strawberry.type(description="Whether a group of this client is visible to you, and why.")
+class GroupAccess:
+    group: E.ElementGroup
+    visible: bool
+    basis: E.AccessBasis
+
+
+def _hidden(group: G) -> str:
+    return f"{group_note(group)} Null when not visible to you."
+
+
+@strawberry.type(
+    description="A person served. Each element group is null when you may not see it; "
+    "`access` lists every group with the basis of the decision."
+)
+class Client:
+    row: strawberry.Private[models.Client]
+    decision: strawberry.Private[ClientDecision]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return T.gid(self.row.id)
+
+    def _values(self, info: Info, group: G):
+        return Visibility.of(info.context).present(self.row, group)
+
+    async def _records(self, info: Info, model) -> list[dict]:
+        """This client's records of one table that the decision lets the caller see."""
+        if not self.decision.visible(model.__group__):
+            return []  # no query for a group the caller cannot see at all
+        rows = await Loaders.of(info.context).records[model].load(self.row.id)
+        visibility = Visibility.of(info.context)
+        return [v for v in (visibility.present(r) for r in rows) if v is not None]
+
+    @strawberry.field(description=_hidden(G.IDENTITY))
+    def identity(self, info: Info) -> T.Identity | None:
+        values = self._values(info, G.IDENTITY)
+        return values and T.Identity.of(values)
+
+    @strawberry.field(description=_hidden(G.DEMOGRAPHICS))
+    def demographics(self, info: Info) -> T.Demographics | None:
+        values = self._values(info, G.DEMOGRAPHICS)
+        return values and T.Demographics.of(values)
+
+    @strawberry.field(description=f"{group_note(G.ENROLLMENTS)} Only rows visible to you.")
+    async def enrollments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Enrollment]:
+        size = page_size(first)
+        start = int(decode_cursor("enrollment", after) or -1) + 1
+        visible = []
+        if self.decision.visible(G.ENROLLMENTS):
+            visibility = Visibility.of(info.context)
+            for enrollment, exit, project, org in await Loaders.of(info.context).enrollments.load(
+                self.row.id
+            ):
+                values = visibility.present(enrollment)
+                if values is None:
+                    continue
+                visible.append(
+                    Enrollment.of(
+                        values,
+                        exit=exit and visibility.present(exit),
+                        household=visibility.present(enrollment, G.HOUSEHOLD),
+                        project=Project.of(project, org),
+                    )
+                )
+        page = visible[start : start + size]
+        cursors = [encode_cursor("enrollment", str(start + i)) for i in range(len(page))]
+        return connection(page, cursors, total=len(visible), has_next=start + size < len(visible))
+
+    @strawberry.field(description=_hidden(G.CASE_MANAGER))
+    async def case_manager(self, info: Info) -> CaseManagerAssignment | None:
+        if not self.decision.visible(G.CASE_MANAGER):
+            return None
+        today = datetime.now(UTC).date()
+        visibility = Visibility.of(info.context)
+        for assignment, staff, org in await Loaders.of(info.context).assignments.load(self.row.id):
+            values = visibility.present(assignment)
+            if values and (values["end_date"] is None or values["end_date"] >= today):
+                return CaseManagerAssignment.of(values, staff, org)
+        return None
+
+    @strawberry.field(description=_hidden(G.CONTACT))
+    async def contact(self, info: Info) -> T.Contact | None:
+        records = await self._records(info, models.Contact)
+        return records and T.Contact.of(records[0]) or None
+
+    @strawberry.field(description=_hidden(G.HEALTH))
+    async def health(self, info: Info) -> T.Health | None:
+        records = await self._records(info, models.HealthRecord)
+        disabilities = await self._records(info, models.Disability)
+        if not records and not disabilities:
+            return None
+        latest = records[0] if records else {}
+        return T.Health(
+            disabling_condition=E.code(E.NoYesMissing, latest.get("disabling_condition")),
+            information_date=latest.get("information_date"),
+            disabilities=[T.Disability.of(d) for d in disabilities],
+        )
+
+    @strawberry.field(description=_hidden(G.INCOME))
+    async def income(self, info: Info) -> T.Income | None:
+        records = await self._records(info, models.IncomeBenefit)
+        return records and T.Income.of(records[0]) or None
+
+    @strawberry.field(description=_hidden(G.DOMESTIC_VIOLENCE))
+    async def domestic_violence(self, info: Info) -> T.DomesticViolence | None:
+        records = await self._records(info, models.DomesticViolence)
+        return records and T.DomesticViolence.of(records[0]) or None
+
+    @strawberry.field(description=_hidden(G.CASE_NOTES))
+    async def case_notes(self, info: Info) -> list[T.CaseNote] | None:
+        if not self.decision.visible(G.CASE_NOTES):
+            return None
+        notes = await self._records(info, models.CaseNote)
+        if self.decision.hide_legal_notes:
+            notes = [n for n in notes if not n["compiled_for_legal_proceeding"]]
+        return [T.CaseNote.of(n) for n in notes]
+
+    @strawberry.field(
+        description="Researchers only: a stable pseudonymous key (keyed hash of identifiers) "
+        "to match records without seeing identity. Null for every other role."
+    )
+    def research_key(self, info: Info) -> str | None:
+        if not self.decision.research_key:
+            return None
+        row = self.row
+        return research_key(
+            info.context.settings.pseudonym_key,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            dob=row.dob,
+            ssn=row.ssn,
+        )
+
+    @strawberry.field(description="Every element group: visible to you or not, and the basis.")
+    def access(self) -> list[GroupAccess]:
+        return [
+            GroupAccess(group=a.group, visible=a.visible, basis=a.basis)
+            for a in self.decision.access.values()
+        ]

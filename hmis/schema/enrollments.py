@@ -1,0 +1,106 @@
+"""Enrollments with their exit and project (ENROLLMENTS), household fields (HOUSEHOLD) and
+the case manager assignment (CASE_MANAGER)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import strawberry
+
+from hmis.groups import ElementGroup as G
+
+from . import enums as E
+from .grouping import group_note, grouped
+from .groups import gid
+from .public import Organization
+
+
+@grouped(G.ENROLLMENTS, "A project of a participating organization.")
+class Project:
+    id: strawberry.ID
+    name: str
+    project_type: E.ProjectType | None
+    organization: Organization
+
+    @classmethod
+    def of(cls, project, organization) -> Project:
+        return cls(
+            id=gid(project.id),
+            name=project.name,
+            project_type=E.code(E.ProjectType, project.project_type),
+            organization=Organization.from_row(organization),
+        )
+
+
+@grouped(G.HOUSEHOLD, "The household of an enrollment.")
+class EnrollmentHousehold:
+    household_id: str | None
+    relationship_to_hoh: E.RelationshipToHoH | None = strawberry.field(name="relationshipToHoH")
+
+
+@grouped(G.ENROLLMENTS, "A stay in a project: entry and, once left, the exit.")
+class Enrollment:
+    id: strawberry.ID
+    project: Project
+    entry_date: datetime.date
+    exit_date: datetime.date | None
+    destination: E.Destination | None
+    destination_subsidy_type: E.RentalSubsidyType | None
+    reason_for_leaving: E.ReasonForLeaving | None = strawberry.field(
+        description="HUD 4.15G Reason for Leaving."
+    )
+    household: EnrollmentHousehold | None = strawberry.field(
+        description=f"{group_note(G.HOUSEHOLD)} Null when not visible to you."
+    )
+
+    @classmethod
+    def of(
+        cls,
+        values: dict[str, Any],
+        exit: dict[str, Any] | None,
+        household: dict[str, Any] | None,
+        project: Project,
+    ) -> Enrollment:
+        exit = exit or {}
+        return cls(
+            id=gid(values["id"]),
+            project=project,
+            entry_date=values["entry_date"],
+            exit_date=exit.get("exit_date"),
+            destination=E.code(E.Destination, exit.get("destination")),
+            destination_subsidy_type=E.code(
+                E.RentalSubsidyType, exit.get("destination_subsidy_type")
+            ),
+            reason_for_leaving=E.code(E.ReasonForLeaving, exit.get("reason_for_leaving")),
+            household=household
+            and EnrollmentHousehold(
+                household_id=household["household_id"],
+                relationship_to_hoh=E.code(E.RelationshipToHoH, household["relationship_to_hoh"]),
+            ),
+        )
+
+
+@grouped(G.CASE_MANAGER, "The client's assigned case manager and how to reach them.")
+class CaseManagerAssignment:
+    id: strawberry.ID
+    first_name: str
+    last_name: str
+    phone: str | None
+    extension: str | None
+    email: str | None
+    organization: Organization
+    start_date: datetime.date
+
+    @classmethod
+    def of(cls, values: dict[str, Any], staff, organization) -> CaseManagerAssignment:
+        return cls(
+            id=gid(values["id"]),
+            first_name=staff.first_name,
+            last_name=staff.last_name,
+            phone=staff.phone,
+            extension=staff.extension,
+            email=staff.email,
+            organization=Organization.from_row(organization),
+            start_date=values["start_date"],
+        )

@@ -1,0 +1,47 @@
+"""GraphQL enums: HUD FY2024 code lists (HUD's label and code as each value's description),
+the element groups, access bases and roles."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+from hmis import hud
+from hmis.auth.policy import Basis
+from hmis.auth.principal import Role as CanonicalRole
+from hmis.groups import ElementGroup as Group
+
+
+def hud_enum(source: type[hud.HudCode]):
+    """A GraphQL enum with the HUD list's names; values keep HUD's integer codes."""
+    members = {
+        m.name: strawberry.enum_value(int(m), description=f"HUD {int(m)}: {m.label}")
+        for m in source
+    }
+    return strawberry.enum(enum.Enum(source.__name__, members), description=source.__doc__)
+
+
+def code(enum_type, value: int | None):
+    """A stored HUD code as the GraphQL enum value (None stays None)."""
+    return None if value is None else enum_type(value)
+
+
+NoYesMissing = hud_enum(hud.NoYesMissing)
+NameDataQuality = hud_enum(hud.NameDataQuality)
+SsnDataQuality = hud_enum(hud.SsnDataQuality)
+DobDataQuality = hud_enum(hud.DobDataQuality)
+Race = hud_enum(hud.Race)
+Gender = hud_enum(hud.Gender)
+RelationshipToHoH = hud_enum(hud.RelationshipToHoH)
+ProjectType = hud_enum(hud.ProjectType)
+Destination = hud_enum(hud.Destination)
+RentalSubsidyType = hud_enum(hud.RentalSubsidyType)
+ReasonForLeaving = hud_enum(hud.ReasonForLeaving)
+DisabilityType = hud_enum(hud.DisabilityType)
+DisabilityResponse = hud_enum(hud.DisabilityResponse)
+WhenDVOccurred = hud_enum(hud.WhenDVOccurred)
+
+ElementGroup = strawberry.enum(Group, description="The element groups of the privacy notice.")
+AccessBasis = strawberry.enum(Basis, description="Why a group is, or is not, visible to you.")
+Role = strawberry.enum(CanonicalRole, description="The canonical roles of the HMIS policy.")
