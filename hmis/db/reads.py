@@ -146,3 +146,26 @@ async def client_records(
         query = query.order_by(order.desc())
     rows = await session.scalars(query.order_by(model.date_updated.desc()))
     return _grouped(rows, key=lambda r: r.client_id)
+
+
+async def disclosures(session: AsyncSession, *, client_id: uuid.UUID) -> list[models.Disclosure]:
+    rows = await session.scalars(
+        select(models.Disclosure)
+        .where(models.Disclosure.client_id == client_id)
+        .order_by(models.Disclosure.recorded_at.desc())
+    )
+    return list(rows)
+
+
+async def access_history(
+    session: AsyncSession, *, client_id: uuid.UUID
+) -> list[tuple[models.AuditEvent, models.Organization | None]]:
+    """Audit events about one client with the acting organization (never the person)."""
+    a, o = models.AuditEvent, models.Organization
+    rows = await session.execute(
+        select(a, o)
+        .outerjoin(o, o.id == a.organization_id)
+        .where(a.client_id == client_id)
+        .order_by(a.at.desc(), a.id.desc())
+    )
+    return list(rows)

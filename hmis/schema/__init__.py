@@ -21,6 +21,7 @@ from hmis.errors import ClientError
 
 from .client_queries import ClientQuery
 from .me import MeQuery
+from .my_record import MyRecordQuery
 from .public import PublicQuery
 
 log = logging.getLogger("hmis.errors")
@@ -35,7 +36,7 @@ CALLER_ERRORS = (ClientError, auth_errors.InvalidToken, auth_errors.Forbidden,
 
 
 @strawberry.type
-class Query(PublicQuery, MeQuery, ClientQuery):
+class Query(PublicQuery, MeQuery, ClientQuery, MyRecordQuery):
     pass
 
 
@@ -52,6 +53,15 @@ def _mask(error: GraphQLError) -> bool:
     return True
 
 
+class HmisSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """Log each error's kind and path only: messages and the query text can carry names,
+        dates of birth or search terms (internal errors were logged by `_mask`)."""
+        for error in errors:
+            code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION")
+            log.info("graphql error %s at %s", code, error.path)
+
+
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     # Factories: strawberry builds fresh extension instances for each request.
     extensions = [
@@ -64,4 +74,4 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, extensions=extensions)
+    return HmisSchema(query=Query, extensions=extensions)

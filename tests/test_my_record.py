@@ -1,0 +1,53 @@
+"""A signed-in client inspects their own record (POLICY.md, Rights)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hmis.db import models
+
+from . import people
+from .support import gql
+
+MINE = """{ myRecord {
+  client { id identity { lastName } contact { phone } caseNotes { text }
+           access { group visible basis } }
+  disclosures { recipient recipientType groups }
+  accessHistory { organization { name } action groups }
+} }"""
+
+
+async def link(sessions, client, subject):
+    async with sessions() as s, s.begin():
+        s.add(models.ClientLogin(client_id=client.id, subject=subject, created_by="admin",
+                                 created_at=datetime.now(UTC)))  # fmt: skip
+
+
+async def test_client_reads_every_group_of_their_own_record_but_legal_notes(api, token, sessions):
+    world = await people.coc(sessions)
+    ada = await people.fully_recorded_client(sessions, world)
+    await people.fully_recorded_client(sessions, world, first_name="Someone", last_name="Else")
+    await link(sessions, ada, "ada-login")
+    async with sessions() as s, s.begin():
+        s.add(models.Disclosure(client_id=ada.id, recipient="County Coroner",
+                                recipient_type="CORONER_OR_MEDICAL_EXAMINER",
+                                legal_basis="statute", groups=["IDENTITY"], recorded_by="admin",
+                                recorded_at=datetime.now(UTC)))  # fmt: skip
+    status, body = await gql(api, MINE, token=token("client", sub="ada-login"))
+    assert status == 200 and "errors" not in body, body
+    mine = body["data"]["myRecord"]
+    assert mine["client"]["id"] == str(ada.id)
+    assert mine["client"]["identity"]["lastName"] == "Lovelace"
+    assert mine["client"]["contact"]["phone"] == "6305550199"
+    assert [n["text"] for n in mine["client"]["caseNotes"]] == ["Intake done."]
+    assert {a["basis"] for a in mine["client"]["access"]} == {"SELF"}
+    assert mine["disclosures"] == [{"recipient": "County Coroner",
+                                    "recipientType": "CORONER_OR_MEDICAL_EXAMINER",
+                                    "groups": ["IDENTITY"]}]  # fmt: skip
+
+
+async def test_unlinked_login_has_no_record_and_other_roles_are_refused(api, token, sessions):
+    _, body = await gql(api, MINE, token=token("client", sub="nobody"))
+    assert body["data"] == {"myRecord": None}
+    status, body = await gql(api, MINE, token=token("hmis_admin"))
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -1,0 +1,72 @@
+"""SQL statements per request must not grow with page size (N+1 guard)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from hmis.db import models, refusals
+from hmis.db.history import Writer
+from hmis.db.seed import unsafe_bulk_seed
+
+from .support import gql
+
+EVERY_GROUP = """
+query($first: Int) { clients(first: $first) { totalCount edges { node {
+  id
+  identity { firstName lastName ssn dob }
+  demographics { race gender veteranStatus }
+  enrollments { totalCount edges { node { entryDate exitDate destination
+      project { name organization { name } } household { householdId } } } }
+  caseManager { firstName phone organization { name } }
+  contact { phone }
+  health { disablingCondition disabilities { disabilityType } }
+  income { totalMonthlyIncome }
+  domesticViolence { survivor }
+  caseNotes { text }
+  access { group visible }
+} } } }
+"""
+
+
+@contextmanager
+def statements_of(app):
+    """Collect the SQL statements the app's engine runs inside the block."""
+    counted: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        counted.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+async def seeded(engine):
+    await unsafe_bulk_seed(engine, clients=250, seed=7)
+
+
+@pytest.mark.parametrize("role", ["agency_staff", "hmis_admin"])
+async def test_statements_do_not_grow_with_page_size(app, api, token, sessions, seeded, role):
+    async with sessions() as s, s.begin():
+        orgs = await s.scalars(select(models.Organization.id).order_by(models.Organization.name))
+        org_id = orgs.first()
+        # Every page then holds a refused client, so each also takes the as-of path.
+        first_client = await s.scalar(select(models.Client.id).order_by(models.Client.id))
+        await refusals.record_refusal(s, Writer("admin", None), client_id=first_client)
+    caller = token(role, org=org_id if role == "agency_staff" else None)
+    counts = {}
+    for first in (10, 100, 200):
+        with statements_of(app) as statements:
+            status, body = await gql(api, EVERY_GROUP, {"first": first}, token=caller)
+        assert status == 200 and "errors" not in body, body
+        assert len(body["data"]["clients"]["edges"]) == first
+        counts[first] = len(statements)
+    assert counts[10] == counts[100] == counts[200], counts
+    assert counts[10] <= 12, counts
