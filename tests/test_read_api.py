@@ -53,7 +53,10 @@ async def grant_research(sessions, subject, *, expires=date(2099, 1, 1)):
     async with sessions() as s, s.begin():
         s.add(
             models.ResearchAgreement(
-                subject=subject, expires_on=expires, created_by="admin", created_at=datetime.now(UTC)
+                subject=subject,
+                expires_on=expires,
+                created_by="admin",
+                created_at=datetime.now(UTC),
             )
         )
 
