@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from hmis.config import Settings
+from hmis.config import ConfigError, Settings
 
 
 @click.group()
@@ -24,7 +24,11 @@ def serve(host: str, port: int) -> None:
     from hmis.app import create_app
 
     settings = Settings.from_env()
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    try:
+        app = create_app(settings)
+    except ConfigError as error:  # refuse to start, with the reason and no traceback
+        raise click.ClickException(str(error)) from None
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @main.command()

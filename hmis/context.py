@@ -47,6 +47,17 @@ class RequestContext:
         async with self._lock:
             yield await self.session()
 
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """One transaction for a whole mutation: committed at the end, rolled back on any
+        error, so a failed request changes nothing."""
+        async with self._lock:
+            session = await self.session()
+            if session.in_transaction():  # end the read-only transaction of earlier reads
+                await session.commit()
+            async with session.begin():
+                yield session
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()

@@ -8,9 +8,10 @@ its signing key, with no restart of the API.
 from __future__ import annotations
 
 import shutil
+import warnings
 
 import pytest
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.deprecate import AuthlibDeprecationWarning
 
 from tests import factories
 from tests.oidc_provider import RESOURCE, SCOPE, OidcProvider, install
@@ -49,6 +50,11 @@ def provider(oidc_provider_installed, tmp_path, intake_org):
 
 
 async def service_account_token(provider: OidcProvider, client_id: str) -> str:
+    with warnings.catch_warnings():
+        # Authlib 1.9 nudges towards its httpx2 package; the project pins httpx.
+        warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
+
     async with AsyncOAuth2Client(client_id, SECRET, scope=SCOPE) as oauth:
         token = await oauth.fetch_token(
             provider.token_endpoint, grant_type="client_credentials", resource=RESOURCE

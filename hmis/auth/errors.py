@@ -46,7 +46,11 @@ class InvalidToken(Exception):
 
 
 class Forbidden(Exception):
-    """The caller is known but may not do this: HTTP 403, `extensions.code = "FORBIDDEN"`."""
+    """The caller is known but may not do this: HTTP 403, `extensions.code = "FORBIDDEN"`.
+
+    Resolvers never raise this one: `require_principal` raises `hmis.auth.guards.AccessDenied`
+    (a GraphQL error). It is named in hmis.schema's list of errors shown to callers.
+    """
 
     status = 403
     code = "FORBIDDEN"
@@ -74,9 +78,6 @@ class KeysUnavailable(Exception):
         self.extensions = {"code": self.code}
 
 
-AuthError = InvalidToken | Forbidden | KeysUnavailable
-
-
-def error_body(error: AuthError) -> dict:
+def error_body(error: InvalidToken | KeysUnavailable) -> dict:
     """The JSON body for a request refused before execution, shaped like a GraphQL response."""
     return {"errors": [{"message": error.message, "extensions": dict(error.extensions)}]}

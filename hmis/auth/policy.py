@@ -189,3 +189,43 @@ def policy_table() -> list[tuple[str, ElementGroup, Basis]]:
     rows += [("agency_staff (own organization)", g, b) for g, b in AGENCY_OWN.items()]
     rows += [("agency_staff (partner data)", g, b) for g, b in AGENCY_PARTNER.items()]
     return rows
+
+
+# --- writes ------------------------------------------------------------------------------------
+
+
+class Action(enum.Enum):
+    """What a mutation does, for the write table below."""
+
+    EDIT_PROFILE = "EDIT_PROFILE"  # create or update the shared client profile
+    RECORD_SERVICE = "RECORD_SERVICE"  # enrollments, exits, assignments, agency-only records
+    RECORD_REFUSAL = "RECORD_REFUSAL"  # staff hold the signed form
+    ADMINISTER = "ADMINISTER"  # organizations, projects, staff, logins, research, notices
+    REQUEST_CORRECTION = "REQUEST_CORRECTION"
+    RESOLVE_CORRECTION = "RESOLVE_CORRECTION"
+    FILE_COMPLAINT = "FILE_COMPLAINT"
+    UPDATE_COMPLAINT = "UPDATE_COMPLAINT"
+
+
+# Who may do what. RECORD_SERVICE is further bound to records of the caller's organization
+# (`may_write`): records belong to the organization that operates the project.
+WRITE_TABLE: dict[Action, frozenset[Role]] = {
+    Action.EDIT_PROFILE: frozenset({Role.HMIS_ADMIN, Role.AGENCY_STAFF}),
+    Action.RECORD_SERVICE: frozenset({Role.AGENCY_STAFF}),
+    Action.RECORD_REFUSAL: frozenset({Role.HMIS_ADMIN, Role.AGENCY_STAFF}),
+    Action.ADMINISTER: frozenset({Role.HMIS_ADMIN}),
+    Action.REQUEST_CORRECTION: frozenset({Role.HMIS_ADMIN, Role.AGENCY_STAFF, Role.CLIENT}),
+    Action.RESOLVE_CORRECTION: frozenset({Role.HMIS_ADMIN, Role.AGENCY_STAFF}),
+    Action.FILE_COMPLAINT: frozenset({Role.HMIS_ADMIN, Role.AGENCY_STAFF, Role.CLIENT}),
+    Action.UPDATE_COMPLAINT: frozenset({Role.HMIS_ADMIN}),
+}
+
+
+def may_write(principal: Principal, action: Action, *, owner_org: uuid.UUID | None = None) -> bool:
+    """Whether the caller may perform `action` (on a record owned by `owner_org`)."""
+    role = acting_role(principal)
+    if role not in WRITE_TABLE[action]:
+        return False
+    if action is Action.RECORD_SERVICE:
+        return owner_org is not None and owner_org == principal.organization_id
+    return True

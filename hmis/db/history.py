@@ -135,9 +135,12 @@ async def create(session: AsyncSession, writer: Writer, model: type[ClientData],
         _state(session).locked.add(client_id)
     else:
         at = await begin_write(session, clients=[client_id])
+    # The owner: the writer's organization, unless the record belongs to another (an
+    # enrollment belongs to the organization operating the project).
+    owner = values.pop("organization_id", writer.organization_id)
     row = model(
         **values,
-        organization_id=values.pop("organization_id", writer.organization_id),
+        organization_id=owner,
         date_created=at,
         created_by=writer.subject,
         date_updated=at,

@@ -8,6 +8,7 @@ runs with the same `--clients` and `--seed` produce identical rows and IDs.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
@@ -17,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -256,17 +258,28 @@ async def unsafe_bulk_seed(engine: AsyncEngine, *, clients: int, seed: int) -> S
     started = clock.perf_counter()
     builder = CocBuilder(clients, seed)
     counts: Counter = Counter()
+    chunks = builder.chunks()
+    produce = partial(asyncio.to_thread, next, chunks, None)
     async with engine.connect() as connection:
         await _write(connection, builder.reference(), counts)
-        for rows in builder.chunks():
-            await _write(connection, rows, counts)
+        # Generate the next chunk in a thread while the database stores this one: the
+        # database works in its own process, so the two overlap (same rows, same order).
+        upcoming = asyncio.ensure_future(produce())
+        try:
+            while (rows := await upcoming) is not None:
+                upcoming = asyncio.ensure_future(produce())
+                await _write(connection, rows, counts)
+        finally:
+            await asyncio.gather(upcoming, return_exceptions=True)
     return SeedReport(clients, seed, counts, clock.perf_counter() - started)
 
 
 async def _write(connection: AsyncConnection, rows: Rows, counts: Counter) -> None:
     async with connection.begin():
-        # asyncpg's adapter issues BEGIN lazily, at the first statement; COPY bypasses it.
-        await connection.execute(text("SELECT 1"))
+        if connection.dialect.name == "postgresql":
+            # Also opens the transaction: asyncpg's adapter sends BEGIN lazily, at the first
+            # statement, and COPY does not go through it.
+            await connection.execute(text("SET LOCAL synchronous_commit = off"))
         for model in TABLES:
             if rows.get(model):
                 await _insert(connection, model, rows[model])

@@ -104,6 +104,8 @@ class HouseholdBuilder:
 
     def add(self, rows: Rows, model, values: dict, staff: Staff, at: datetime, client_id) -> dict:
         """A row entered by `staff` at `at`, with its one create version."""
+        version = create_version(model, values["id"], client_id, values, staff.writer, at)
+        rows[RecordVersion].append(version)  # (built before the stamps: fewer keys to skip)
         org = staff.org.id
         values.update(
             organization_id=org,
@@ -116,9 +118,6 @@ class HouseholdBuilder:
             version=1,
         )
         rows[model].append(values)
-        rows[RecordVersion].append(
-            create_version(model, values["id"], client_id, values, staff.writer, at)
-        )
         return values
 
     def build(self, rows: Rows, *, room: int) -> int:

@@ -21,6 +21,7 @@ from hmis.errors import ClientError
 
 from .client_queries import ClientQuery
 from .me import MeQuery
+from .mutations import Mutation
 from .my_record import MyRecordQuery
 from .public import PublicQuery
 
@@ -74,4 +75,4 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return HmisSchema(query=Query, extensions=extensions)
+    return HmisSchema(query=Query, mutation=Mutation, extensions=extensions)

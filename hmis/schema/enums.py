@@ -1,5 +1,5 @@
 """GraphQL enums: HUD FY2024 code lists (HUD's label and code as each value's description),
-the element groups, access bases and roles."""
+the element groups and access bases."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import strawberry
 
 from hmis import hud
 from hmis.auth.policy import Basis
-from hmis.auth.principal import Role as CanonicalRole
 from hmis.groups import ElementGroup as Group
 
 
@@ -44,4 +43,3 @@ WhenDVOccurred = hud_enum(hud.WhenDVOccurred)
 
 ElementGroup = strawberry.enum(Group, description="The element groups of the privacy notice.")
 AccessBasis = strawberry.enum(Basis, description="Why a group is, or is not, visible to you.")
-Role = strawberry.enum(CanonicalRole, description="The canonical roles of the HMIS policy.")

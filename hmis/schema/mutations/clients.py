@@ -1,0 +1,184 @@
+"""createClient and updateClient: the shared client profile (IDENTITY, DEMOGRAPHICS)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from hmis.auth.policy import Action
+from hmis.db import history, models
+from hmis.resolvers import validate as rules
+from hmis.resolvers.clients import one_client
+from hmis.resolvers.validate import Check
+
+from .. import enums as E
+from ..clients import Client
+from ..groups import GENDER_FLAGS, RACE_FLAGS
+from .common import FieldError, allowed, run
+
+PPI = ("first_name", "middle_name", "last_name", "name_suffix", "ssn", "dob")
+
+
+@strawberry.input(description="The client profile; data-quality fields are derived when omitted "
+                  "(full when the value is given, else not collected).")  # fmt: skip
+class CreateClientInput:
+    first_name: str | None = strawberry.UNSET
+    middle_name: str | None = strawberry.UNSET
+    last_name: str | None = strawberry.UNSET
+    name_suffix: str | None = strawberry.UNSET
+    ssn: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Nine digits; 'x' for unknown digits."
+    )
+    dob: datetime.date | None = strawberry.UNSET
+    race: list[E.Race] | None = strawberry.UNSET
+    additional_race_ethnicity: str | None = strawberry.UNSET
+    gender: list[E.Gender] | None = strawberry.UNSET
+    different_identity_text: str | None = strawberry.UNSET
+    veteran_status: E.NoYesMissing | None = strawberry.UNSET
+    name_data_quality: E.NameDataQuality | None = strawberry.UNSET
+    ssn_data_quality: E.SsnDataQuality | None = strawberry.UNSET
+    dob_data_quality: E.DobDataQuality | None = strawberry.UNSET
+
+
+@strawberry.input(description="Only the fields present are changed; null clears a field.")
+class UpdateClientInput(CreateClientInput):
+    id: strawberry.ID
+    version: int | None = strawberry.field(
+        default=None, description="The version you edited; a stale one is refused."
+    )
+
+
+@strawberry.type
+class CreateClientPayload:
+    client: Client | None
+    errors: list[FieldError]
+
+
+@strawberry.type
+class UpdateClientPayload:
+    client: Client | None
+    errors: list[FieldError]
+
+
+def _given(input: CreateClientInput) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in vars(input).items()
+        if v is not strawberry.UNSET and k not in ("id", "version")
+    }
+
+
+def profile_changes(check: Check, given: dict[str, Any], current: dict[str, Any]) -> dict:
+    """Column values from the fields given, checked, with HUD data quality derived from the
+    resulting values wherever the caller did not state it."""
+    out: dict[str, Any] = {}
+    for name in ("first_name", "middle_name", "last_name", "name_suffix"):
+        if name in given:
+            out[name] = check.text(name, given[name], max_length=50)
+    for name in ("additional_race_ethnicity", "different_identity_text"):
+        if name in given:
+            out[name] = check.text(name, given[name], max_length=100)
+    if "ssn" in given:
+        out["ssn"] = check.ssn("ssn", given["ssn"])
+    if "dob" in given:
+        out["dob"] = check.past_date("dob", given["dob"])
+    if "veteran_status" in given:
+        out["veteran_status"] = (
+            int(given["veteran_status"].value) if given["veteran_status"] else 99
+        )
+    for field, flags, none_column in (("race", RACE_FLAGS, "race_none"),
+                                      ("gender", GENDER_FLAGS, "gender_none")):  # fmt: skip
+        if field in given:
+            chosen = set(given[field] or [])
+            for column, value in flags:
+                out[column] = int(value in chosen)
+            out[none_column] = None if chosen else 99
+    merged = {**dict.fromkeys(PPI), **current, **out}
+    derived = {  # quality column: (the fields it describes, how to derive it)
+        "name_data_quality": (
+            ("first_name", "last_name"),
+            lambda: rules.name_quality(merged["first_name"], merged["last_name"]),
+        ),
+        "ssn_data_quality": (("ssn",), lambda: rules.ssn_quality(merged["ssn"])),
+        "dob_data_quality": (("dob",), lambda: rules.dob_quality(merged["dob"])),
+    }  # fmt: skip
+    for quality, (sources, derive) in derived.items():
+        if given.get(quality) is not None:
+            out[quality] = int(given[quality].value)
+        elif not current or any(s in out for s in sources):
+            out[quality] = derive()
+    return out
+
+
+def _vsp_check(check: Check, org: models.Organization | None, values: dict[str, Any]) -> None:
+    """HUD: a victim service provider does not enter PPI into the HMIS."""
+    if org is not None and org.victim_service_provider:
+        for name in PPI:
+            if values.get(name) is not None:
+                check.fail(name, "a victim service provider may not store PPI in the HMIS",
+                           "VSP_NO_PPI")  # fmt: skip
+
+
+async def _caller_org(session: AsyncSession, principal) -> models.Organization | None:
+    org_id = principal.writer.organization_id
+    return org_id and await session.get(models.Organization, org_id)
+
+
+async def _read_back(info: Info, client_id: uuid.UUID) -> Client | None:
+    found = await one_client(info.context, client_id)
+    return found and Client(row=found[0], decision=found[1])
+
+
+@strawberry.type
+class ClientMutations:
+    @strawberry.mutation(description="Enter a new client (agency staff, administrators).")
+    async def create_client(self, info: Info, input: CreateClientInput) -> CreateClientPayload:
+        principal = allowed(info, Action.EDIT_PROFILE)
+
+        async def work(session: AsyncSession):
+            check = Check()
+            values = profile_changes(check, _given(input), {})
+            _vsp_check(check, await _caller_org(session, principal), values)
+            check.done()
+            row = await history.create(session, principal.writer, models.Client, **values)
+            return row.id
+
+        outcome = await run(info, work)
+        if outcome.errors:
+            return CreateClientPayload(client=None, errors=outcome.errors)
+        return CreateClientPayload(client=await _read_back(info, outcome.value), errors=[])
+
+    @strawberry.mutation(description="Change fields of a client profile; each change is stamped.")
+    async def update_client(self, info: Info, input: UpdateClientInput) -> UpdateClientPayload:
+        principal = allowed(info, Action.EDIT_PROFILE)
+
+        async def work(session: AsyncSession):
+            check = Check()
+            client_id = check.uuid("id", input.id)
+            check.done()
+            await history.begin_write(session, clients=[client_id])  # lock, then read
+            row = await session.get(models.Client, client_id)
+            if row is None or row.date_deleted is not None:
+                check.fail("id", "no client has this ID", "NOT_FOUND")
+                check.done()
+            current = {c: getattr(row, c) for c in models.Client.data_columns()}
+            changes = profile_changes(check, _given(input), current)
+            _vsp_check(check, await _caller_org(session, principal), changes)
+            check.done()
+            try:
+                await history.update(session, principal.writer, row, changes,
+                                     expected_version=input.version)  # fmt: skip
+            except history.StaleVersion as stale:
+                check.fail("version", str(stale), "STALE_VERSION")
+                check.done()
+            return row.id
+
+        outcome = await run(info, work)
+        if outcome.errors:
+            return UpdateClientPayload(client=None, errors=outcome.errors)
+        return UpdateClientPayload(client=await _read_back(info, outcome.value), errors=[])

@@ -1,0 +1,64 @@
+"""What every mutation shares: `FieldError`, the one transaction, and permission checks."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from hmis.auth import policy
+from hmis.auth.guards import require_principal
+from hmis.auth.principal import Principal
+from hmis.errors import Forbidden
+from hmis.resolvers.validate import Invalid
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="Why an input was refused: the field's path, the rule, a code.")
+class FieldError:
+    field: list[str]
+    message: str
+    code: str
+
+
+@dataclass
+class Outcome:
+    value: Any = None
+    errors: list[FieldError] | None = None
+
+
+ANY_OWNER = object()
+
+
+def allowed(info: Info, action: policy.Action, *, owner_org=ANY_OWNER) -> Principal:
+    """The caller, if the write table lets them perform `action` (on a record of
+    `owner_org`, when given: checked again once the record is found); else FORBIDDEN."""
+    principal = require_principal(info)
+    if owner_org is ANY_OWNER:
+        permitted = policy.acting_role(principal) in policy.WRITE_TABLE[action]
+    else:
+        permitted = policy.may_write(principal, action, owner_org=owner_org)
+    if not permitted:
+        what = action.value.lower().replace("_", " ")
+        raise Forbidden(f"you may not {what}" + ("" if owner_org is ANY_OWNER else " here"))
+    return principal
+
+
+async def run(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> Outcome:
+    """Run `work` in one transaction. Invalid input rolls it back and comes back as
+    FieldErrors; any other error rolls it back and propagates. Either way nothing is written.
+    Caches of this request are dropped, so the payload is read back as it now stands."""
+    try:
+        async with info.context.writing() as session:
+            value = await work(session)
+    except Invalid as invalid:
+        return Outcome(errors=[FieldError(field=p.field, message=p.message, code=p.code)
+                               for p in invalid.problems])  # fmt: skip
+    finally:
+        info.context.cache.clear()
+    return Outcome(value=value, errors=[])

@@ -1,0 +1,239 @@
+"""createEnrollment, exitEnrollment, assignCaseManager: records of the organization that
+operates the project (or employs the case manager)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import strawberry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from hmis import hud
+from hmis.auth.policy import Action
+from hmis.db import history, models, reads
+from hmis.errors import Forbidden
+from hmis.groups import ElementGroup
+from hmis.resolvers.validate import Check, today
+from hmis.resolvers.visibility import Visibility
+
+from .. import enums as E
+from ..enrollments import CaseManagerAssignment, Enrollment, Project
+from .common import FieldError, allowed, run
+
+
+@strawberry.input
+class CreateEnrollmentInput:
+    client_id: strawberry.ID
+    project_id: strawberry.ID
+    entry_date: datetime.date
+    household_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Join an existing household; a new one when omitted."
+    )
+    relationship_to_hoh: E.RelationshipToHoH | None = strawberry.field(
+        default=None, name="relationshipToHoH", description="Required with a householdId."
+    )
+
+
+@strawberry.input
+class ExitEnrollmentInput:
+    enrollment_id: strawberry.ID
+    exit_date: datetime.date
+    destination: E.Destination
+    destination_subsidy_type: E.RentalSubsidyType | None = None
+    reason_for_leaving: E.ReasonForLeaving | None = None
+
+
+@strawberry.input
+class AssignCaseManagerInput:
+    client_id: strawberry.ID
+    staff_user_id: strawberry.ID
+
+
+@strawberry.type
+class EnrollmentPayload:
+    enrollment: Enrollment | None
+    errors: list[FieldError]
+
+
+@strawberry.type
+class AssignCaseManagerPayload:
+    assignment: CaseManagerAssignment | None
+    errors: list[FieldError]
+
+
+async def _live(session, model, id_, check: Check, field: str):
+    row = id_ and await session.get(model, id_)
+    if row is None or getattr(row, "date_deleted", None) is not None:
+        check.fail(field, f"no {model.__tablename__[:-1].replace('_', ' ')} has this ID",
+                   "NOT_FOUND")  # fmt: skip
+        check.done()
+    return row
+
+
+async def _present_enrollment(info: Info, enrollment_id: uuid.UUID) -> Enrollment | None:
+    """The enrollment as the caller may see it, through the same decision as every read."""
+    visibility = Visibility.of(info.context)
+    async with info.context.reading() as session:
+        enrollment = await session.get(models.Enrollment, enrollment_id)
+        client = await session.get(models.Client, enrollment.client_id)
+        found = (await reads.enrollments(session, client_ids=[client.id]))[client.id]
+    await visibility.decide([client])
+    for row, exit, project, org in found:
+        values = row.id == enrollment_id and visibility.present(row)
+        if values:
+            return Enrollment.of(values, exit=exit and visibility.present(exit),
+                                 household=visibility.present(row, ElementGroup.HOUSEHOLD),
+                                 project=Project.of(project, org))  # fmt: skip
+    return None
+
+
+@strawberry.type
+class ServiceMutations:
+    @strawberry.mutation(description="Enroll a client in a project of your organization.")
+    async def create_enrollment(
+        self, info: Info, input: CreateEnrollmentInput
+    ) -> EnrollmentPayload:
+        allowed(info, Action.RECORD_SERVICE)
+
+        async def work(session: AsyncSession):
+            check = Check()
+            client_id = check.uuid("clientId", input.client_id)
+            project_id = check.uuid("projectId", input.project_id)
+            check.done()
+            project = await _live(session, models.Project, project_id, check, "projectId")
+            principal = allowed(info, Action.RECORD_SERVICE, owner_org=project.organization_id)
+            await history.begin_write(session, clients=[client_id])
+            await _live(session, models.Client, client_id, check, "clientId")
+            check.past_date("entryDate", input.entry_date, earliest=datetime.date(1990, 1, 1))
+            if project.operating_start_date:
+                check.not_before("entryDate", input.entry_date, project.operating_start_date,
+                                 "the project's operating start date")  # fmt: skip
+            e, x = models.Enrollment, models.Exit
+            open_here = await session.scalar(
+                select(e.id)
+                .outerjoin(x, (x.enrollment_id == e.id) & reads.live(x))
+                .where(
+                    e.client_id == client_id,
+                    e.project_id == project_id,
+                    reads.live(e),
+                    x.id.is_(None),
+                )  # fmt: skip
+                .limit(1)
+            )
+            if open_here:
+                check.fail("projectId", "the client already has an open enrollment in this "
+                           "project", "OPEN_ENROLLMENT_EXISTS")  # fmt: skip
+            relationship = input.relationship_to_hoh
+            if input.household_id and relationship is None:
+                check.fail("relationshipToHoH", "`relationshipToHoH` is required when joining "
+                           "a household", "REQUIRED")  # fmt: skip
+            check.done()
+            row = await history.create(
+                session, principal.writer, models.Enrollment,
+                organization_id=project.organization_id, client_id=client_id,
+                project_id=project.id, entry_date=input.entry_date,
+                household_id=str(input.household_id or uuid.uuid4().hex),
+                relationship_to_hoh=int(
+                    relationship.value if relationship else hud.RelationshipToHoH.SELF
+                ),
+            )  # fmt: skip
+            return row.id
+
+        outcome = await run(info, work)
+        if outcome.errors:
+            return EnrollmentPayload(enrollment=None, errors=outcome.errors)
+        return EnrollmentPayload(enrollment=await _present_enrollment(info, outcome.value),
+                                 errors=[])  # fmt: skip
+
+    @strawberry.mutation(description="Record the exit of an enrollment of your organization.")
+    async def exit_enrollment(self, info: Info, input: ExitEnrollmentInput) -> EnrollmentPayload:
+        allowed(info, Action.RECORD_SERVICE)
+
+        async def work(session: AsyncSession):
+            check = Check()
+            enrollment_id = check.uuid("enrollmentId", input.enrollment_id)
+            check.done()
+            enrollment = await _live(session, models.Enrollment, enrollment_id, check,
+                                     "enrollmentId")  # fmt: skip
+            principal = allowed(info, Action.RECORD_SERVICE, owner_org=enrollment.organization_id)
+            await history.begin_write(session, clients=[enrollment.client_id])
+            existing = await session.scalar(
+                select(models.Exit.id).where(
+                    models.Exit.enrollment_id == enrollment.id, reads.live(models.Exit)
+                )
+            )
+            if existing:
+                check.fail("enrollmentId", "this enrollment already has an exit", "ALREADY_EXITED")
+            check.past_date("exitDate", input.exit_date, earliest=datetime.date(1990, 1, 1))
+            check.not_before("exitDate", input.exit_date, enrollment.entry_date, "the entry date")
+            check.done()
+            await history.create(
+                session, principal.writer, models.Exit,
+                organization_id=enrollment.organization_id, enrollment_id=enrollment.id,
+                client_id=enrollment.client_id, exit_date=input.exit_date,
+                destination=int(input.destination.value),
+                destination_subsidy_type=input.destination_subsidy_type
+                and int(input.destination_subsidy_type.value),
+                reason_for_leaving=input.reason_for_leaving
+                and int(input.reason_for_leaving.value),
+            )  # fmt: skip
+            return enrollment.id
+
+        outcome = await run(info, work)
+        if outcome.errors:
+            return EnrollmentPayload(enrollment=None, errors=outcome.errors)
+        return EnrollmentPayload(enrollment=await _present_enrollment(info, outcome.value),
+                                 errors=[])  # fmt: skip
+
+    @strawberry.mutation(description="Assign a case manager of your organization to a client; "
+                         "your organization's earlier assignment ends today.")  # fmt: skip
+    async def assign_case_manager(
+        self, info: Info, input: AssignCaseManagerInput
+    ) -> AssignCaseManagerPayload:
+        allowed(info, Action.RECORD_SERVICE)
+
+        async def work(session: AsyncSession):
+            check = Check()
+            client_id = check.uuid("clientId", input.client_id)
+            staff_id = check.uuid("staffUserId", input.staff_user_id)
+            check.done()
+            staff = await _live(session, models.StaffUser, staff_id, check, "staffUserId")
+            principal = allowed(info, Action.RECORD_SERVICE, owner_org=staff.organization_id)
+            await history.begin_write(session, clients=[client_id])
+            await _live(session, models.Client, client_id, check, "clientId")
+            a = models.CaseManagerAssignment
+            earlier = await session.scalars(
+                select(a).where(
+                    a.client_id == client_id,
+                    a.end_date.is_(None),
+                    reads.live(a),
+                    a.organization_id == staff.organization_id,
+                )  # fmt: skip
+            )
+            for previous in earlier:
+                await history.update(session, principal.writer, previous, {"end_date": today()})
+            row = await history.create(
+                session, principal.writer, a, organization_id=staff.organization_id,
+                client_id=client_id, staff_user_id=staff.id, start_date=today(),
+            )  # fmt: skip
+            return row.id, staff
+
+        outcome = await run(info, work)
+        if outcome.errors:
+            return AssignCaseManagerPayload(assignment=None, errors=outcome.errors)
+        assignment_id, staff = outcome.value
+        async with info.context.reading() as session:
+            row = await session.get(models.CaseManagerAssignment, assignment_id)
+            client = await session.get(models.Client, row.client_id)
+            org = await session.get(models.Organization, staff.organization_id)
+        visibility = Visibility.of(info.context)
+        await visibility.decide([client])
+        values = visibility.present(row)
+        if values is None:
+            raise Forbidden("the assignment is not visible to you")
+        return AssignCaseManagerPayload(
+            assignment=CaseManagerAssignment.of(values, staff, org), errors=[]
+        )
