@@ -24,7 +24,7 @@ async def scratch_engine(request, tmp_path):
         yield engine
         await engine.dispose()
         return
-    name = "hmis_test_migrations"
+    name = f"{make_url(PG_URL).database}_migrations"  # beside the test database, never shared
     admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
     async with admin.connect() as connection:
         await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

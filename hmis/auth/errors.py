@@ -45,23 +45,6 @@ class InvalidToken(Exception):
         }
 
 
-class Forbidden(Exception):
-    """The caller is known but may not do this: HTTP 403, `extensions.code = "FORBIDDEN"`.
-
-    Resolvers never raise this one: `require_principal` raises `hmis.auth.guards.AccessDenied`
-    (a GraphQL error). It is named in hmis.schema's list of errors shown to callers.
-    """
-
-    status = 403
-    code = "FORBIDDEN"
-    headers: dict[str, str] = {}
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
-        self.extensions = {"code": self.code}
-
-
 class KeysUnavailable(Exception):
     """No signing keys could be loaded, so no token can be checked: HTTP 503, not a 500."""
 

@@ -166,7 +166,7 @@ class HouseholdBuilder:
                 entry=date.fromordinal(entry),
                 exit=exit_day and date.fromordinal(exit_day),
                 staff=rng.choice(project.org.staff),
-                household_id=f"{rng.getrandbits(128):032x}",
+                household_id=self.coc.uuid().hex,
                 case_managed=project.type in data.CASE_MANAGED and rng.random() < 0.75,
             )
             if episode.exit:

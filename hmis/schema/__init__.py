@@ -32,8 +32,7 @@ MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 3000
 # Errors meant for the caller; anything else is an internal error and is masked.
-CALLER_ERRORS = (ClientError, auth_errors.InvalidToken, auth_errors.Forbidden,
-                 auth_errors.KeysUnavailable)  # fmt: skip
+CALLER_ERRORS = (ClientError, auth_errors.InvalidToken, auth_errors.KeysUnavailable)
 
 
 @strawberry.type

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from strawberry.types import Info
 
 from hmis.db import models
+from hmis.errors import NotFound
 
 
 @strawberry.type(description="A participating (partner) organization of the HMIS.")
@@ -42,34 +43,34 @@ class PrivacyNotice:
 class PublicQuery:
     @strawberry.field(description="The current list of partner organizations. Public.")
     async def organizations(self, info: Info) -> list[Organization]:
-        session = await info.context.session()
-        rows = await session.scalars(
-            select(models.Organization)
-            .where(models.Organization.date_deleted.is_(None))
-            .order_by(models.Organization.name)
-        )
-        return [Organization.from_row(r) for r in rows]
+        async with info.context.reading() as session:
+            rows = await session.scalars(
+                select(models.Organization)
+                .where(models.Organization.date_deleted.is_(None))
+                .order_by(models.Organization.name)
+            )
+            return [Organization.from_row(r) for r in rows]
 
     @strawberry.field(description="The privacy notice in force today. Public.")
     async def privacy_notice(self, info: Info) -> PrivacyNotice:
-        session = await info.context.session()
-        row = await session.scalar(
-            select(models.PrivacyNotice)
-            .where(models.PrivacyNotice.effective_date <= datetime.date.today())
-            .order_by(models.PrivacyNotice.effective_date.desc())
-            .limit(1)
-        )
+        async with info.context.reading() as session:
+            row = await session.scalar(
+                select(models.PrivacyNotice)
+                .where(models.PrivacyNotice.effective_date <= datetime.date.today())
+                .order_by(models.PrivacyNotice.effective_date.desc())
+                .limit(1)
+            )
         if row is None:
-            raise LookupError("no privacy notice has been published yet")
+            raise NotFound("no privacy notice has been published yet")
         return PrivacyNotice.from_row(row)
 
     @strawberry.field(description="Every version of the privacy notice, newest first. Public.")
     async def privacy_notice_history(self, info: Info) -> list[PrivacyNotice]:
-        session = await info.context.session()
-        rows = await session.scalars(
-            select(models.PrivacyNotice).order_by(models.PrivacyNotice.effective_date.desc())
-        )
-        return [PrivacyNotice.from_row(r) for r in rows]
+        async with info.context.reading() as session:
+            rows = await session.scalars(
+                select(models.PrivacyNotice).order_by(models.PrivacyNotice.effective_date.desc())
+            )
+            return [PrivacyNotice.from_row(r) for r in rows]
 
 
 __all__ = ["Organization", "PrivacyNotice", "PublicQuery"]
