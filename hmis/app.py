@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     authenticator = build_authenticator(settings, sessions, dev_issuer)  # ConfigError if unsafe
+    settings.check_production()
     schema = build_schema(introspection=settings.enable_graphiql)
     graphql = HmisGraphQL(schema, settings=settings, sessions=sessions,
                           authenticator=authenticator)  # fmt: skip

@@ -8,6 +8,8 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./hmis.db"
 DEFAULT_ROLES_CLAIMS = ("roles", "realm_access.roles", "groups")
+# Research keys made with this are worthless outside a developer's machine, by design.
+DEVELOPMENT_PSEUDONYM_KEY = "development-only-pseudonym-key"
 
 
 class ConfigError(RuntimeError):
@@ -68,6 +70,13 @@ class Settings:
     def development(self) -> bool:
         return self.env == "development"
 
+    def check_production(self) -> None:
+        """Refuse settings that are only safe on a developer's machine."""
+        if self.development:
+            return
+        if not self.pseudonym_key or self.pseudonym_key == DEVELOPMENT_PSEUDONYM_KEY:
+            raise ConfigError("HMIS_PSEUDONYM_KEY must be set to a secret in production")
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, *, default_env: str = "production"):
         env = os.environ if environ is None else environ
@@ -85,7 +94,8 @@ class Settings:
             roles_claims=_split(env.get("HMIS_OIDC_ROLES_CLAIM", "")) or DEFAULT_ROLES_CLAIMS,
             org_claim=env.get("HMIS_OIDC_ORG_CLAIM", "hmis_org"),
             role_map=_role_map(env.get("HMIS_OIDC_ROLE_MAP", "")),
-            pseudonym_key=env.get("HMIS_PSEUDONYM_KEY") or None,
+            pseudonym_key=env.get("HMIS_PSEUDONYM_KEY")
+            or (DEVELOPMENT_PSEUDONYM_KEY if mode == "development" else None),
             enable_graphiql=_flag(graphiql) if graphiql is not None else mode == "development",
             dev_key_dir=Path(env.get("HMIS_DEV_KEY_DIR", "var/dev-issuer")),
             unsafe_disable_audit=_flag(env.get("HMIS_UNSAFE_DISABLE_AUDIT")),

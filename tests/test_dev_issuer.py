@@ -14,7 +14,7 @@ import pytest
 from hmis.app import create_app
 from hmis.auth.dev_issuer import DEV_ISSUER_URL
 from hmis.auth.principal import Role
-from hmis.config import ConfigError, Settings
+from hmis.config import DEVELOPMENT_PSEUDONYM_KEY, ConfigError, Settings
 from hmis.db import models
 from tests import factories
 from tests.support import gql
@@ -137,3 +137,12 @@ async def test_dev_token_refuses_outside_development(database_url, tmp_path):
 
     assert code == 1
     assert "dev-token needs HMIS_ENV=development" in err
+
+
+def test_production_refuses_to_start_without_a_pseudonym_secret(database_url):
+    values = {"oidc_issuer": "https://idp.example.org", "database_url": database_url}
+    with pytest.raises(ConfigError, match="HMIS_PSEUDONYM_KEY"):
+        create_app(Settings(env="production", **values))
+    with pytest.raises(ConfigError, match="HMIS_PSEUDONYM_KEY"):
+        create_app(Settings(env="production", pseudonym_key=DEVELOPMENT_PSEUDONYM_KEY, **values))
+    assert Settings.from_env({"HMIS_ENV": "development"}).pseudonym_key == DEVELOPMENT_PSEUDONYM_KEY

@@ -207,8 +207,8 @@ class Action(enum.Enum):
     UPDATE_COMPLAINT = "UPDATE_COMPLAINT"
 
 
-# Who may do what. RECORD_SERVICE is further bound to records of the caller's organization
-# (`may_write`): records belong to the organization that operates the project.
+# Who may do what. Some actions are further bound to the caller's organization or own record
+# (below, and `may_write`): records belong to the organization that operates the project.
 WRITE_TABLE: dict[Action, frozenset[Role]] = {
     Action.EDIT_PROFILE: frozenset({Role.HMIS_ADMIN, Role.AGENCY_STAFF}),
     Action.RECORD_SERVICE: frozenset({Role.AGENCY_STAFF}),
@@ -221,11 +221,58 @@ WRITE_TABLE: dict[Action, frozenset[Role]] = {
 }
 
 
-def may_write(principal: Principal, action: Action, *, owner_org: uuid.UUID | None = None) -> bool:
-    """Whether the caller may perform `action` (on a record owned by `owner_org`)."""
+# Agency staff may perform these only on records their own organization owns: services and
+# agency-only records (the writer's organization), and resolving a correction (the
+# organization that entered the client). Administrators are not bound.
+OWN_ORGANIZATION_ONLY = frozenset({Action.RECORD_SERVICE, Action.RESOLVE_CORRECTION})
+# A signed-in client performs these only for their own linked record.
+OWN_RECORD_ONLY = frozenset({Action.REQUEST_CORRECTION, Action.FILE_COMPLAINT})
+# HUD: a victim service provider may not store PPI in the HMIS. Contact details (phone, email,
+# address) identify a person as surely as a name does, so they count as PPI here too.
+VSP_WITHHELD = frozenset({ElementGroup.IDENTITY, ElementGroup.CONTACT})
+
+
+def may_write(
+    principal: Principal,
+    action: Action,
+    *,
+    owner_org: uuid.UUID | None = None,
+    own_record: bool = False,
+) -> bool:
+    """Whether the caller may perform `action` (on a record owned by `owner_org`; about the
+    caller's own linked record when `own_record`)."""
     role = acting_role(principal)
     if role not in WRITE_TABLE[action]:
         return False
-    if action is Action.RECORD_SERVICE:
+    if role is Role.AGENCY_STAFF and action in OWN_ORGANIZATION_ONLY:
         return owner_org is not None and owner_org == principal.organization_id
+    if role is Role.CLIENT and action in OWN_RECORD_ONLY:
+        return own_record
     return True
+
+
+def may_store(group: ElementGroup, *, victim_service_provider: bool) -> bool:
+    """Whether an organization may store data of `group` in the HMIS at all."""
+    return not (victim_service_provider and group in VSP_WITHHELD)
+
+
+def sees_complaint(principal: Principal, *, is_complainant: bool) -> bool:
+    """Complaints: the complainant and HMIS administrators only, never partner organizations
+    (not even the one that filed it for the client) and not auditors."""
+    role = acting_role(principal)
+    return role is Role.HMIS_ADMIN or (role is Role.CLIENT and is_complainant)
+
+
+def sees_correction_request(
+    principal: Principal, *, owner_org: uuid.UUID | None, requested_by: str, own_record: bool
+) -> bool:
+    """Correction requests: administrators and auditors; staff who may resolve it (of the
+    organization that entered the client) or who filed it; the client it is about."""
+    role = acting_role(principal)
+    if role in {Role.HMIS_ADMIN, Role.AUDITOR}:
+        return True
+    if role is Role.AGENCY_STAFF:
+        return requested_by == principal.subject or may_write(
+            principal, Action.RESOLVE_CORRECTION, owner_org=owner_org
+        )
+    return role is Role.CLIENT and own_record

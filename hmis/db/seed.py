@@ -309,12 +309,14 @@ async def _insert(connection: AsyncConnection, model: type, rows: list[dict[str,
         await connection.execute(insert(table), rows)  # Core insertmanyvalues batches
         return
     # COPY is several times faster than batched INSERTs on PostgreSQL (measured).
-    columns = list(rows[0])
-    pick = itemgetter(*columns)
-    records = [pick(row) for row in rows]
-    if any(isinstance(table.columns[c].type, JSON) for c in columns):  # asyncpg wants JSON text
-        at = [i for i, c in enumerate(columns) if isinstance(table.columns[c].type, JSON)]
-        records = [tuple(json.dumps(v) if i in at else v for i, v in enumerate(r)) for r in records]
+    as_json = [c for c in rows[0] if isinstance(table.columns[c].type, JSON)]
+    columns = [c for c in rows[0] if c not in as_json] + as_json
+    pick = itemgetter(*columns[: len(columns) - len(as_json)])
+    if as_json:  # asyncpg takes JSON as text
+        dumps = json.JSONEncoder().encode
+        records = [pick(row) + tuple(dumps(row[c]) for c in as_json) for row in rows]
+    else:
+        records = [pick(row) for row in rows]
     raw = await connection.get_raw_connection()
     await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)
 

@@ -7,7 +7,7 @@ import enum
 
 import strawberry
 
-from hmis import hud
+from hmis import hud, rights
 from hmis.auth.policy import Basis
 from hmis.groups import ElementGroup as Group
 
@@ -40,6 +40,22 @@ ReasonForLeaving = hud_enum(hud.ReasonForLeaving)
 DisabilityType = hud_enum(hud.DisabilityType)
 DisabilityResponse = hud_enum(hud.DisabilityResponse)
 WhenDVOccurred = hud_enum(hud.WhenDVOccurred)
+DataCollectionStage = hud_enum(hud.DataCollectionStage)
+IncomeSourceType = strawberry.enum(
+    enum.Enum(
+        "IncomeSourceType",
+        {
+            key.upper(): strawberry.enum_value(key, description=f"IncomeBenefits.csv {flag}")
+            for key, (flag, _amount) in hud.INCOME_SOURCE_COLUMNS.items()
+        },
+    ),
+    description="A source of income (HUD 4.02), named after its IncomeBenefits.csv column.",
+)
+CorrectionStatus = strawberry.enum(rights.CorrectionStatus, description="A correction request.")
+ComplaintStatus = strawberry.enum(
+    rights.ComplaintStatus,
+    description="RECEIVED -> UNDER_REVIEW -> RESOLVED, or UNDER_REVIEW -> ESCALATED -> RESOLVED.",
+)
 
 ElementGroup = strawberry.enum(Group, description="The element groups of the privacy notice.")
 AccessBasis = strawberry.enum(Basis, description="Why a group is, or is not, visible to you.")

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from hmis.auth.policy import Action
 from hmis.db import history, models
+from hmis.groups import ElementGroup
 from hmis.resolvers import validate as rules
 from hmis.resolvers.clients import one_client
 from hmis.resolvers.validate import Check
@@ -19,7 +20,7 @@ from hmis.resolvers.validate import Check
 from .. import enums as E
 from ..clients import Client
 from ..groups import GENDER_FLAGS, RACE_FLAGS
-from .common import FieldError, allowed, run
+from .common import FieldError, allowed, caller_org, refuse_ppi, run
 
 PPI = ("first_name", "middle_name", "last_name", "name_suffix", "ssn", "dob")
 
@@ -117,16 +118,7 @@ def profile_changes(check: Check, given: dict[str, Any], current: dict[str, Any]
 
 def _vsp_check(check: Check, org: models.Organization | None, values: dict[str, Any]) -> None:
     """HUD: a victim service provider does not enter PPI into the HMIS."""
-    if org is not None and org.victim_service_provider:
-        for name in PPI:
-            if values.get(name) is not None:
-                check.fail(name, "a victim service provider may not store PPI in the HMIS",
-                           "VSP_NO_PPI")  # fmt: skip
-
-
-async def _caller_org(session: AsyncSession, principal) -> models.Organization | None:
-    org_id = principal.writer.organization_id
-    return org_id and await session.get(models.Organization, org_id)
+    refuse_ppi(check, org, ElementGroup.IDENTITY, {name: values.get(name) for name in PPI})
 
 
 async def _read_back(info: Info, client_id: uuid.UUID) -> Client | None:
@@ -143,7 +135,7 @@ class ClientMutations:
         async def work(session: AsyncSession):
             check = Check()
             values = profile_changes(check, _given(input), {})
-            _vsp_check(check, await _caller_org(session, principal), values)
+            _vsp_check(check, await caller_org(session, principal), values)
             check.done()
             row = await history.create(session, principal.writer, models.Client, **values)
             return row.id
@@ -168,7 +160,7 @@ class ClientMutations:
                 check.done()
             current = {c: getattr(row, c) for c in models.Client.data_columns()}
             changes = profile_changes(check, _given(input), current)
-            _vsp_check(check, await _caller_org(session, principal), changes)
+            _vsp_check(check, await caller_org(session, principal), changes)
             check.done()
             try:
                 await history.update(session, principal.writer, row, changes,

@@ -13,8 +13,10 @@ from strawberry.types import Info
 from hmis.auth import policy
 from hmis.auth.guards import require_principal
 from hmis.auth.principal import Principal
+from hmis.db import models
 from hmis.errors import Forbidden
-from hmis.resolvers.validate import Invalid
+from hmis.groups import ElementGroup
+from hmis.resolvers.validate import Check, Invalid
 
 T = TypeVar("T")
 
@@ -35,18 +37,45 @@ class Outcome:
 ANY_OWNER = object()
 
 
-def allowed(info: Info, action: policy.Action, *, owner_org=ANY_OWNER) -> Principal:
+def allowed(
+    info: Info, action: policy.Action, *, owner_org=ANY_OWNER, own_record: bool | None = None
+) -> Principal:
     """The caller, if the write table lets them perform `action` (on a record of
-    `owner_org`, when given: checked again once the record is found); else FORBIDDEN."""
+    `owner_org`, or about their own record, when given: checked again once the record is
+    found); else FORBIDDEN."""
     principal = require_principal(info)
-    if owner_org is ANY_OWNER:
+    first_look = owner_org is ANY_OWNER and own_record is None
+    if first_look:
         permitted = policy.acting_role(principal) in policy.WRITE_TABLE[action]
     else:
-        permitted = policy.may_write(principal, action, owner_org=owner_org)
+        permitted = policy.may_write(
+            principal, action, owner_org=None if owner_org is ANY_OWNER else owner_org,
+            own_record=bool(own_record),
+        )  # fmt: skip
     if not permitted:
         what = action.value.lower().replace("_", " ")
-        raise Forbidden(f"you may not {what}" + ("" if owner_org is ANY_OWNER else " here"))
+        raise Forbidden(f"you may not {what}" + ("" if first_look else " here"))
     return principal
+
+
+async def caller_org(session: AsyncSession, principal: Principal) -> models.Organization | None:
+    """The organization the caller writes for (None for administrators)."""
+    org_id = principal.writer.organization_id
+    return org_id and await session.get(models.Organization, org_id)
+
+
+def refuse_ppi(
+    check: Check, org: models.Organization | None, group: ElementGroup, values: dict[str, Any]
+) -> None:
+    """HUD: a victim service provider does not store PPI in the HMIS (`policy.VSP_WITHHELD`);
+    each non-empty value of such a group fails, naming its field."""
+    vsp = org is not None and org.victim_service_provider
+    if policy.may_store(group, victim_service_provider=vsp):
+        return
+    for name, value in values.items():
+        if value is not None:
+            check.fail(name, "a victim service provider may not store PPI in the HMIS",
+                       "VSP_NO_PPI")  # fmt: skip
 
 
 async def run(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> Outcome:
