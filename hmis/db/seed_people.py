@@ -3,7 +3,6 @@ stays, profiles, agency data, versions and sharing refusals, as plain rows."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,16 @@ from hmis.db.models import (
     RefusalCoverage,
     SharingRefusal,
 )
-from hmis.db.models.clients import GENDER_COLUMNS, RACE_COLUMNS
+from hmis.db.seed_values import (
+    Person,
+    age,
+    gender,
+    identity,
+    income,
+    profile_change,
+    race,
+    violence,
+)
 from hmis.hud import (
     DataCollectionStage,
     Destination,
@@ -73,25 +81,11 @@ class Episode:
     case_managed: bool = False
 
 
-@dataclass
-class Person:
-    id: uuid.UUID
-    relationship: int
-    dob: date  # the true date of birth (the record may lack it or hold a typo)
-    woman: bool
-    disabling: int = 0
-    disabilities: list[tuple[int, int]] = field(default_factory=list)
-
-
-def age(dob: date, day: date) -> int:
-    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
-
-
 class HouseholdBuilder:
     def __init__(self, coc: CocBuilder, *, last_day: date):
         self.coc, self.rng, self.pools = coc, coc.rng, coc.pools
         self.last_day = last_day
-        self.by_type: dict[int, list[Proj]] = {}
+        self.by_type: dict[tuple[bool, int], list[Proj]] = {}  # (VSP?, project type)
         for project in coc.projects:
             self.by_type.setdefault((project.org.vsp, project.type), []).append(project)
         self.regular = [p for p in coc.projects if not p.org.vsp]
@@ -238,9 +232,9 @@ class HouseholdBuilder:
         adult = age(person.dob, episodes[0].entry) >= 18
         values: dict[str, Any] = {"id": person.id}
         # A victim service provider enters no PPI (HUD), only what is not identifying.
-        values |= PPI_MISSING if creator.org.vsp else self.identity(person, adult, like)
-        values |= self.race(like if person.relationship == CHILD else None)
-        values |= self.gender(person.woman, adult)
+        values |= PPI_MISSING if creator.org.vsp else identity(rng, self.pools, person, adult, like)
+        values |= race(rng, like if person.relationship == CHILD else None)
+        values |= gender(rng, person.woman, adult)
         veteran = 0
         if adult and rng.random() < (0.02 if person.woman else 0.1):
             veteran = 1
@@ -251,7 +245,8 @@ class HouseholdBuilder:
         later = [e for e in episodes[1:] if e.staff.org is not creator.org and not e.staff.org.vsp]
         change = None
         if later and not creator.org.vsp and rng.random() < PROFILE_UPDATE_RATE:
-            change = self.profile_change(person, values, adult)  # may edit the created values
+            # (it may edit the created values: an intake typo that the later edit corrects)
+            change = profile_change(rng, self.pools, person, values, adult)
         row = self.add(rows, Client, values, creator, created_at, person.id)
         if change:  # a later organization corrects or completes the shared profile
             editor = rng.choice(later)
@@ -267,110 +262,6 @@ class HouseholdBuilder:
                 update_version(Client, person.id, person.id, change, editor.staff.writer, at, seq=2)
             )
         return row
-
-    def identity(self, person: Person, adult: bool, like: dict | None) -> dict[str, Any]:
-        rng, pools = self.rng, self.pools
-        names = pools.female if person.woman else pools.male
-        last = rng.choice(pools.last)
-        if like and like["last_name"] and rng.random() < (0.8 if not adult else 0.5):
-            last = like["last_name"]  # children (and some partners) share the head's name
-        values = dict(
-            first_name=rng.choice(names),
-            middle_name=rng.choice(names) if rng.random() < 0.35 else None,
-            last_name=last,
-            name_suffix=rng.choice(data.NAME_SUFFIXES)
-            if not person.woman and rng.random() < 0.02
-            else None,
-            name_data_quality=1,
-            ssn=data.ssn(rng),
-            ssn_data_quality=1,
-            dob=person.dob,
-            dob_data_quality=1,
-        )
-        r = rng.random()
-        if r > 0.96:  # no name given
-            values |= dict.fromkeys(("first_name", "middle_name", "last_name", "name_suffix"))
-            values["name_data_quality"] = data.MISSING.pick(rng)
-        elif r > 0.92:  # a street name or first name only
-            values |= dict(middle_name=None, last_name=None, name_suffix=None)
-            values["name_data_quality"] = 2
-        r = rng.random()
-        if r > (0.78 if adult else 0.55):
-            values["ssn"], values["ssn_data_quality"] = None, data.MISSING.pick(rng)
-        elif adult and r > 0.72:  # the last four digits only, HUD's "x" placeholders
-            values["ssn"], values["ssn_data_quality"] = f"xxxxx{values['ssn'][5:]}", 2
-        r = rng.random()
-        if r > 0.95:
-            values["dob"], values["dob_data_quality"] = None, data.MISSING.pick(rng)
-        elif r > 0.9:  # the year only
-            values["dob"], values["dob_data_quality"] = date(person.dob.year, 1, 1), 2
-        return values
-
-    def profile_change(self, person: Person, values: dict, adult: bool) -> dict[str, Any]:
-        """A later edit to the profile: returns the changed fields (may alter `values`)."""
-        rng = self.rng
-        options = ["dob"]
-        if adult and person.woman and values["last_name"]:
-            options.append("last_name")
-        if values["ssn_data_quality"] != 1:
-            options.append("ssn")
-        if adult and values["veteran_status"] not in (0, 1):
-            options.append("veteran_status")
-        chosen = rng.choice(options)
-        if chosen == "last_name":  # married or took back a former name
-            return {"last_name": rng.choice(self.pools.last)}
-        if chosen == "ssn":  # the card was found: the full number, same last four if known
-            full = data.ssn(rng)
-            if values["ssn"]:
-                full = full[:5] + values["ssn"][5:]
-            return {"ssn": full, "ssn_data_quality": 1}
-        if chosen == "veteran_status":
-            return {"veteran_status": int(rng.random() < 0.1)}
-        if values["dob_data_quality"] == 1:  # a typo at intake (the year off by one)
-            dob = person.dob
-            values["dob"] = date(dob.year + rng.choice((-1, 1)), dob.month, min(dob.day, 28))
-            return {"dob": dob}
-        return {"dob": person.dob, "dob_data_quality": 1}
-
-    def race(self, like: dict | None) -> dict[str, Any]:
-        rng = self.rng
-        if like and rng.random() < 0.85:
-            return {k: like[k] for k in (*RACE_COLUMNS, "race_none", "additional_race_ethnicity")}
-        values: dict[str, Any] = dict.fromkeys(RACE_COLUMNS, 0)
-        values |= dict(race_none=None, additional_race_ethnicity=None)
-        if rng.random() < 0.03:
-            values["race_none"] = data.MISSING.pick(rng)  # RaceNone only when none given
-            return values
-        values[data.RACES.pick(rng)] = 1
-        if rng.random() < 0.2:
-            values["hispanic_latinaeo"] = 1
-        if rng.random() < 0.06:
-            values[data.RACES.pick(rng)] = 1
-        if rng.random() < 0.03:
-            values["additional_race_ethnicity"] = rng.choice(data.ADDITIONAL_RACE)
-        return values
-
-    def gender(self, woman: bool, adult: bool) -> dict[str, Any]:
-        rng = self.rng
-        values: dict[str, Any] = dict.fromkeys(GENDER_COLUMNS, 0)
-        values |= dict(gender_none=None, different_identity_text=None)
-        r = rng.random()
-        if r < 0.01:
-            values["gender_none"] = data.MISSING.pick(rng)
-        elif adult and r < 0.02:
-            values["non_binary"] = 1
-        elif adult and r < 0.023:
-            values["culturally_specific"] = 1
-        elif adult and r < 0.025:
-            values["different_identity"] = 1
-            values["different_identity_text"] = rng.choice(data.DIFFERENT_IDENTITY)
-        else:
-            values["woman" if woman else "man"] = 1
-            if adult and rng.random() < 0.012:
-                values["transgender"] = 1
-            if adult and rng.random() < 0.004:
-                values["questioning"] = 1
-        return values
 
     # --- per stay -----------------------------------------------------------------------------
 
@@ -415,8 +306,8 @@ class HouseholdBuilder:
             )  # fmt: skip
             self.add(rows, Disability, values, staff, at, pid)
         if age(person.dob, entry) >= 18:
-            self.add(rows, IncomeBenefit, dict(id=uid(), **scoped) | self.income(), staff, at, pid)
-            values = dict(id=uid(), **scoped) | self.violence(dv)
+            self.add(rows, IncomeBenefit, dict(id=uid(), **scoped) | income(rng), staff, at, pid)
+            values = dict(id=uid(), **scoped) | violence(rng, dv)
             self.add(rows, DomesticViolence, values, staff, at, pid)
         if person.relationship == SELF:
             span = (end - entry).days
@@ -427,46 +318,6 @@ class HouseholdBuilder:
                     compiled_for_legal_proceeding=rng.random() < 0.03,
                 )  # fmt: skip
                 self.add(rows, CaseNote, values, staff, self.at(day, 16, 90), pid)
-
-    def income(self) -> dict[str, Any]:
-        rng = self.rng
-        values: dict[str, Any] = dict.fromkeys(
-            [*data.INCOME_AMOUNTS, *data.INCOME_AMOUNTS.values()]
-        )
-        values |= dict(total_monthly_income=None, other_income_source_identify=None)
-        r = rng.random()
-        if r > 0.94:
-            values["income_from_any_source"] = data.MISSING.pick(rng)
-            return values
-        values |= dict.fromkeys(data.INCOME_AMOUNTS, 0)
-        if r > 0.5:
-            values["income_from_any_source"] = 0
-            return values
-        total = 0
-        for _ in range(rng.randint(1, 2)):
-            flag, low, high = data.INCOME_SOURCES.pick(rng)
-            if values[flag]:
-                continue
-            amount = data.money(rng, low, high)
-            values[flag] = 1
-            values[data.INCOME_AMOUNTS[flag]] = amount
-            total += amount
-            if flag == "other_income_source":
-                values["other_income_source_identify"] = rng.choice(data.OTHER_INCOME)
-        values |= dict(income_from_any_source=1, total_monthly_income=total)
-        return values
-
-    def violence(self, dv: bool) -> dict[str, Any]:
-        rng = self.rng
-        r = rng.random()
-        survivor = 1 if dv or r < 0.18 else (0 if r < 0.95 else data.MISSING.pick(rng))
-        values: dict[str, Any] = dict(
-            domestic_violence_survivor=survivor, when_occurred=None, currently_fleeing=None
-        )
-        if survivor == 1:
-            values["when_occurred"] = rng.randint(1, 2) if dv else rng.randint(1, 4)
-            values["currently_fleeing"] = int(rng.random() < (0.7 if dv else 0.25))
-        return values
 
     def contacts(self, rows: Rows, person: Person, episodes: list[Episode], profile) -> None:
         """How each (non-VSP) organization reaches an adult, entered at its first stay."""
