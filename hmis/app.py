@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from hmis import record_copy
 from hmis.auth.authenticator import ANONYMOUS, Authenticator, build_authenticator
 from hmis.auth.dev_issuer import DevIssuer
 from hmis.auth.errors import InvalidToken, KeysUnavailable, error_body
@@ -19,9 +20,14 @@ from hmis.auth.guards import http_status_of
 from hmis.config import Settings
 from hmis.context import RequestContext
 from hmis.db.session import make_engine, make_sessionmaker
+from hmis.resolvers.audit import BadPurpose, parse_purpose, record_reads
 from hmis.schema import build_schema
 
 log = logging.getLogger("hmis")
+AUDIT_UNAVAILABLE = {
+    "message": "The access could not be audited, so no data is returned.",
+    "extensions": {"code": "AUDIT_UNAVAILABLE"},
+}
 
 
 class HmisGraphQL(GraphQL):
@@ -30,6 +36,7 @@ class HmisGraphQL(GraphQL):
     A request carrying a token is authenticated before anything executes: an invalid token is
     answered 401 for the whole request. Without a token the operation runs, and any field that
     needs a caller fails through `require_principal`, whose status (401/403) the reply takes.
+    The client data a request received is logged before the reply leaves (`process_result`).
     """
 
     def __init__(self, schema, *, settings: Settings, sessions,
@@ -49,12 +56,24 @@ class HmisGraphQL(GraphQL):
             sessions=self.sessions,
             principal=auth.principal,
             auth_denied=auth.denied,
-            purpose=request.headers.get("hmis-purpose"),
+            purpose=getattr(request.state, "hmis_purpose", None),
         )
+        response.headers["X-Request-ID"] = context.request_id  # to find its audit events
+        # The client's downloadable copy (hmis.record_copy) asks this view in process.
+        context.access_log.exporting = bool(getattr(request.state, "hmis_export", False))
         request.state.hmis_context = context
         return context
 
     async def process_result(self, request: Request, result):
+        context = request.state.hmis_context
+        try:
+            await record_reads(context)
+        except Exception as error:  # fail closed: no data leaves unaudited
+            # The kind only: driver messages quote parameters.
+            log.error("audit log write failed: %s (request %s)", type(error).__name__,
+                      context.request_id)  # fmt: skip
+            context.response.status_code = 500
+            return {"data": None, "errors": [AUDIT_UNAVAILABLE]}
         status = http_status_of(result.errors or ())
         if status is not None:
             # Strawberry copies the sub-response's status and headers into the reply.
@@ -73,6 +92,12 @@ class HmisGraphQL(GraphQL):
                 await reply(scope, receive, send)
                 return
             request.state.hmis_auth = auth
+            try:
+                request.state.hmis_purpose = parse_purpose(request.headers.get("hmis-purpose"))
+            except BadPurpose as error:
+                body = {"errors": [{"message": str(error), "extensions": {"code": "BAD_REQUEST"}}]}
+                await JSONResponse(body, 400)(scope, receive, send)
+                return
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -83,6 +108,8 @@ class HmisGraphQL(GraphQL):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    if settings.unsafe_disable_audit:
+        log.warning("HMIS_UNSAFE_DISABLE_AUDIT is set: no access is audited (benchmarks only)")
     dev_issuer = DevIssuer.from_settings(settings) if settings.development else None
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
@@ -114,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *record_copy.routes(graphql),
             *(dev_issuer.routes() if dev_issuer else []),
         ],
         lifespan=lifespan,

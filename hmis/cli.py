@@ -111,5 +111,58 @@ def hud_mapping() -> None:
     click.echo(render(), nl=False)
 
 
+@main.command("writes-doc")
+def writes_doc() -> None:
+    """Print who may write what, from the policy's write table (docs/writes.md)."""
+    from hmis.auth.writes_doc import render
+
+    click.echo(render(), nl=False)
+
+
+@main.group()
+def notice() -> None:
+    """The privacy notice: publish a new version."""
+
+
+@notice.command("publish")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--effective",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The date it takes effect (YYYY-MM-DD), today or later.",
+)
+@click.option("--title", help="Default: the document's first heading.")
+@click.option("--by", "published_by", default=None, help="Who publishes (default: cli:$USER).")
+def notice_publish(file, effective, title: str | None, published_by: str | None) -> None:
+    """Publish FILE as the privacy notice in force from --effective."""
+    import getpass
+
+    from hmis.db.session import make_engine, make_sessionmaker, transaction
+    from hmis.resolvers.notices import publish_notice
+    from hmis.resolvers.validate import Check, Invalid
+
+    async def run() -> str:
+        engine = make_engine(Settings.from_env().database_url)
+        try:
+            async with transaction(make_sessionmaker(engine)) as session:
+                row = await publish_notice(
+                    session,
+                    Check(),
+                    text=file.read(),
+                    effective_date=effective.date(),
+                    title=title,
+                    published_by=published_by or f"cli:{getpass.getuser()}",
+                )
+                return f"published {row.title!r}, in force from {row.effective_date}"
+        finally:
+            await engine.dispose()
+
+    try:
+        click.echo(asyncio.run(run()))
+    except Invalid as invalid:
+        raise click.ClickException(str(invalid)) from None
+
+
 if __name__ == "__main__":
     main()

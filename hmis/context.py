@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from hmis.auth.principal import Principal
 from hmis.config import Settings
+from hmis.resolvers.audit import AccessLog, Purpose
 
 
 @dataclass
@@ -24,11 +25,15 @@ class RequestContext:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     principal: Principal | None
-    purpose: str | None = None
+    # The `HMIS-Purpose` header (checked by the view); None means the role's default.
+    purpose: Purpose | None = None
     # Why a verified caller has no principal (no HMIS role, unknown organization): read only
     # by hmis.auth.guards.require_principal, which answers 403 with it.
     auth_denied: str | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    operation_name: str | None = None
+    # What this request returned and wrote, for the audit log (outlives `cache.clear()`).
+    access_log: AccessLog = field(default_factory=AccessLog)
     # Per-request caches (DataLoaders, page decisions) live here, created lazily by name.
     cache: dict[str, Any] = field(default_factory=dict)
     _session: AsyncSession | None = None

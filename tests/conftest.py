@@ -7,17 +7,19 @@ import os
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from hmis.app import create_app
 from hmis.db import migrate
-from hmis.db.models import Base
+from hmis.db.models import AuditChain, Base
+from hmis.db.models.audit import GENESIS_HASH
 from hmis.db.session import make_engine, make_sessionmaker
 from tests.support import LoopbackIssuer, api_settings, gql
 
 PG_URL = os.environ.get("HMIS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-KEEP_ROWS = {"write_clock"}
+# One-row tables the migrations made: kept, and the audit chain's head reset in `wipe`.
+KEEP_ROWS = {"write_clock", "audit_chain"}
 
 
 async def reset_postgres(url: str) -> None:
@@ -63,7 +65,8 @@ def sessions(engine):
 
 
 async def wipe(engine) -> None:
-    """Empty every table (but the SQLite clock row) so each test starts from nothing."""
+    """Empty every table (but the one-row tables) so each test starts from nothing; the emptied
+    audit log's chain starts again from its genesis hash."""
     tables = [t for t in Base.metadata.sorted_tables if t.name not in KEEP_ROWS]
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -72,6 +75,7 @@ async def wipe(engine) -> None:
         else:
             for table in reversed(tables):
                 await connection.execute(table.delete())
+        await connection.execute(update(AuditChain).values(head_hash=GENESIS_HASH))
 
 
 # --- Calling the API over HTTP with real tokens ---------------------------------------------

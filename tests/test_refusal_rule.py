@@ -231,3 +231,16 @@ async def test_search_cannot_confirm_hidden_values(refused, terms, partner_finds
     )
     if current:
         assert await finds("hmis_admin", None)
+
+
+async def test_a_correction_never_reveals_a_field_first_filled_after_the_refusal(refused, sessions):
+    """Ada had no SSN at the refusal; the shelter added one later, then corrected it: the
+    correction concerns a value partners never had, so it stays hidden from them."""
+    async with sessions() as s, s.begin():
+        row = await s.get(models.Client, refused.people["ada"].id)
+        await history.update(s, refused.writer(refused.shelter), row, {"ssn": "987654320"},
+                             kind=history.CORRECT)  # fmt: skip
+    ada = await view(refused, refused.people["ada"], "outreach")
+    assert ada["identity"]["ssn"] is None
+    admin = await view(refused, refused.people["ada"], None, "hmis_admin")
+    assert admin["identity"]["ssn"] == "987654320"

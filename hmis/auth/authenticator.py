@@ -9,6 +9,8 @@ guard (`hmis.auth.guards.require_principal`) turns into 403 on any field that ne
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -25,6 +27,10 @@ from .principal import Principal, Role
 from .tokens import TokenValidator
 
 log = logging.getLogger("hmis.auth")
+# A partner organization found in the database is trusted for this long before it is looked up
+# again, so a request does not pay a statement for it (a deleted organization's tokens keep
+# working at most this long). Unknown organizations are never remembered: always looked up.
+ORGANIZATION_CACHE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,8 @@ class Authenticator:
         self.validator = validator
         self.settings = settings
         self.sessions = sessions
+        # organization id -> until when (time.monotonic) it is known to exist
+        self._organizations: dict[uuid.UUID, float] = {}
 
     async def authenticate(self, authorization: str | None) -> Authentication:
         if authorization is None:
@@ -92,14 +100,20 @@ class Authenticator:
             return f"The organization in claim '{claim}' is not a partner organization here."
         return None
 
-    async def _organization_exists(self, organization_id) -> bool:
+    async def _organization_exists(self, organization_id: uuid.UUID) -> bool:
+        now = time.monotonic()
+        if self._organizations.get(organization_id, 0.0) > now:
+            return True
         async with self.sessions() as session:
             found = await session.scalar(
                 select(Organization.id).where(
                     Organization.id == organization_id, Organization.date_deleted.is_(None)
                 )
             )
-        return found is not None
+        if found is None:
+            return False
+        self._organizations[organization_id] = now + ORGANIZATION_CACHE_SECONDS
+        return True
 
 
 def build_authenticator(

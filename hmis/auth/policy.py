@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from hmis.auth.principal import Principal, Role
@@ -34,6 +35,7 @@ class Basis(enum.Enum):
     NOT_SHARED = "NOT_SHARED"  # not shared with the caller
     DE_IDENTIFIED = "DE_IDENTIFIED"  # identifiers withheld from research
     NO_ROW_ACCESS = "NO_ROW_ACCESS"  # the role never sees a row about a person
+    NOT_REQUESTED = "NOT_REQUESTED"  # outside the groups an outside disclosure asked for
 
 
 VISIBLE_BASES = frozenset(
@@ -181,6 +183,17 @@ def decide(principal: Principal, facts: ClientFacts) -> ClientDecision | None:
         hide_legal_notes=role is Role.CLIENT,
         research_key=role is Role.RESEARCHER,
     )
+
+
+def restrict(decision: ClientDecision, groups: Iterable[ElementGroup]) -> ClientDecision:
+    """The decision narrowed to `groups` (an outside disclosure returns only the groups it
+    requested): every other group is hidden, and nothing hidden becomes visible."""
+    wanted = frozenset(groups)
+    access = {
+        g: a if g in wanted or not a.visible else Access(g, Basis.NOT_REQUESTED)
+        for g, a in decision.access.items()
+    }
+    return replace(decision, access=access, research_key=False)
 
 
 def policy_table() -> list[tuple[str, ElementGroup, Basis]]:

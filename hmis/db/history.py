@@ -3,7 +3,8 @@
 Every create, update, correction and (soft) delete of client data goes through `create`,
 `update` or `delete` here. In the caller's transaction each write stamps the row with the
 writing organization, subject and the database's time, and appends an immutable
-`RecordVersion` naming the fields it changed. `as_of` folds those versions back into values.
+`RecordVersion` naming the fields it changed, and notes the write for the audit log
+(`hmis.db.audit.note_write`). `as_of` folds those versions back into values.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from sqlalchemy import Boolean, Date, Numeric, Uuid, func, or_, select, text
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from . import audit
 from .models import MODELS_BY_TABLE, Client, ClientData, RecordVersion, WriteClock
+from .models.audit import AuditAction
 from .models.base import UTCDateTime
 from .models.history import CORRECT, CREATE, DELETE, UPDATE
 
@@ -151,8 +154,10 @@ async def create(session: AsyncSession, writer: Writer, model: type[ClientData],
     session.add(row)
     await session.flush()  # the version's foreign key needs the row (the client) in place
     values = {c: getattr(row, c) for c in model.data_columns()}
-    session.add(RecordVersion(**create_version(model, row.id, client_id, values, writer, at)))
+    version = create_version(model, row.id, client_id, values, writer, at)
+    session.add(RecordVersion(**version))
     await session.flush()
+    _note(session, model, client_id, CREATE, version["changes"])
     return row
 
 
@@ -256,6 +261,7 @@ async def delete(session: AsyncSession, writer: Writer, row: ClientData) -> None
 
 
 def _append(session, writer: Writer, row: ClientData, kind: str, changes: dict, at: datetime):
+    _note(session, type(row), row.client_id, kind, changes)
     session.add(
         RecordVersion(
             entity=row.__tablename__,
@@ -269,6 +275,14 @@ def _append(session, writer: Writer, row: ClientData, kind: str, changes: dict, 
             changes=changes,
         )
     )
+
+
+def _note(session, model: type[ClientData], client_id, kind: str, columns: Iterable[str]) -> None:
+    """Tell the audit log which groups of the client this write touched (all, for a delete)."""
+    if kind == DELETE:
+        columns = model.data_columns()
+    groups = {model.group_of(c) for c in columns} - {None}
+    audit.note_write(session, client_id, AuditAction(kind), groups)
 
 
 # --- reading back -----------------------------------------------------------------------------
@@ -312,8 +326,15 @@ def decode(entity: str, changes: dict[str, Any]) -> dict[str, Any]:
     return {k: None if v is None else _decoder(columns[k])(v) for k, v in changes.items()}
 
 
-def fold(versions: Iterable[RecordVersion]) -> dict[tuple[str, uuid.UUID], RecordState]:
-    """Replay versions (in seq order per record) into each record's state."""
+def fold(
+    versions: Iterable[RecordVersion], *, late: Callable[[RecordVersion], bool] = lambda v: False
+) -> dict[tuple[str, uuid.UUID], RecordState]:
+    """Replay versions (in seq order per record) into each record's state.
+
+    A `late` correction (one seen only because corrections always reach partners) replaces
+    only fields that already held a value: correcting a field first filled in after the
+    cutoff must not reveal it.
+    """
     states: dict[tuple[str, uuid.UUID], RecordState] = {}
     for v in sorted(versions, key=lambda v: (v.entity, str(v.record_id), v.seq)):
         state = states.setdefault(
@@ -323,7 +344,10 @@ def fold(versions: Iterable[RecordVersion]) -> dict[tuple[str, uuid.UUID], Recor
             state.created, state.owner_id = True, v.organization_id
         elif v.kind == DELETE:
             state.deleted = True
-        state.values.update(decode(v.entity, v.changes))
+        changes = decode(v.entity, v.changes)
+        if v.kind == CORRECT and late(v):
+            changes = {k: c for k, c in changes.items() if state.values.get(k) is not None}
+        state.values.update(changes)
     return states
 
 
@@ -353,11 +377,10 @@ async def as_of(
     if entities is not None:
         query = query.where(RecordVersion.entity.in_(list(entities)))
     rows = (await session.execute(query)).scalars()
+
     # The SQL bound is the latest cutoff of the set; each client's own cutoff is applied here.
-    return fold(
-        v
-        for v in rows
-        if v.recorded_at <= cutoffs[v.client_id]
-        or v.organization_id in orgs
-        or v.kind in ALWAYS_VISIBLE_KINDS
-    )
+    def seen(v: RecordVersion) -> bool:
+        return v.recorded_at <= cutoffs[v.client_id] or v.organization_id in orgs
+
+    return fold((v for v in rows if seen(v) or v.kind in ALWAYS_VISIBLE_KINDS),
+                late=lambda v: not seen(v))  # fmt: skip

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import history, models
+from . import audit, history, models
+from .models.audit import AuditAction
 
 
 async def record_refusal(
@@ -38,6 +39,8 @@ async def record_refusal(
         models.RefusalCoverage(refusal_id=refusal.id, client_id=c, refused_at=at) for c in covered
     )
     await session.flush()
+    for covered_id in covered:
+        audit.note_write(session, covered_id, AuditAction.REFUSE)
     return refusal, covered
 
 
@@ -57,4 +60,6 @@ async def revoke_refusal(
         .where(coverage.id.in_([c.id for c in ended]))
         .values(revoked_at=at, revoked_by=writer.subject, revoked_org_id=writer.organization_id)
     )
+    if ended:
+        audit.note_write(session, client_id, AuditAction.REVOKE)
     return ended

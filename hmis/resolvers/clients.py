@@ -61,19 +61,48 @@ class EnrollmentFilter:
 
 
 async def clients_page(
-    context: RequestContext, *, first: int, after: uuid.UUID | None, filter: EnrollmentFilter | None
-) -> tuple[list[tuple[models.Client, ClientDecision]], int]:
+    context: RequestContext,
+    *,
+    first: int,
+    after: uuid.UUID | None,
+    filter: EnrollmentFilter | None,
+    count: bool = True,
+) -> tuple[list[tuple[models.Client, ClientDecision]], int | None]:
+    """A page of clients with their decisions, and the number of all matches (None unless
+    `count`)."""
     visibility = Visibility.of(context)
     where: list[ColumnElement[bool]] = []
     if filter is not None:
         where.append(filter.sql())
         where.extend(await _hidden_matches(context, filter))
     async with context.reading() as session:
-        rows, total = await reads.clients_page(session, after=after, limit=first, where=where)
+        rows, total = await reads.clients_page(
+            session, after=after, limit=first, where=where, count=count
+        )
     decisions = await visibility.decide(rows)
     # Every role that reaches here sees every live row; the check is a guard, not a filter.
     page = [(row, d) for row, d in zip(rows, decisions, strict=True) if d is not None]
     return page, total
+
+
+async def load_related(
+    context: RequestContext,
+    page: list[tuple[models.Client, ClientDecision]],
+    *,
+    enrollments: bool,
+    case_manager: bool,
+) -> None:
+    """Load a page's enrollments and case manager assignments now, one statement each (the
+    ones the DataLoaders would send, for the clients whose decision shows the group), so
+    the field resolvers find them ready (`Loaders.ready`) and need not await."""
+    loaders = Loaders.of(context)
+    for wanted, loader, group in (
+        (enrollments, loaders.enrollments, G.ENROLLMENTS),
+        (case_manager, loaders.assignments, G.CASE_MANAGER),
+    ):
+        ids = [row.id for row, decision in page if decision.visible(group)]
+        if wanted and ids:
+            await loader.load_many(ids)
 
 
 async def _hidden_matches(context: RequestContext, filter: EnrollmentFilter):
@@ -101,7 +130,7 @@ async def _hidden_matches(context: RequestContext, filter: EnrollmentFilter):
         client_id
         for client_id, found in zip(ids, enrollments, strict=True)
         if not any(
-            visibility.present(e) is not None and filter.matches(p) for e, _x, p, _o in found
+            visibility.inspect(e) is not None and filter.matches(p) for e, _x, p, _o in found
         )
     ]
     return [models.Client.id.not_in(hidden)] if hidden else []
@@ -191,7 +220,7 @@ async def search(
     decisions = await visibility.decide(rows)
     found = []
     for row, decision in sorted(zip(rows, decisions, strict=True), key=lambda p: p[0].id):
-        identity = decision and visibility.present(row, G.IDENTITY)
+        identity = decision and visibility.inspect(row, G.IDENTITY)
         met = identity and terms.match(identity)
         if met:
             found.append((row, decision, met))

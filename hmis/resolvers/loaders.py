@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -32,6 +33,19 @@ class Loaders:
         if "loaders" not in context.cache:
             context.cache["loaders"] = cls(context)
         return context.cache["loaders"]
+
+    @staticmethod
+    def ready(loader: DataLoader, key: Any) -> Any | None:
+        """What `loader` already holds for `key` (loaded earlier in the request, e.g. by a page
+        resolver that loaded the whole page at once), or None: then `await loader.load(key)`.
+
+        Lets a field resolver return its value without awaiting: on a page of 100 clients that
+        spares a coroutine and a task per client and field.
+        """
+        future = loader.cache_map.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception():
+            return None
+        return future.result()
 
     def _by_client(self, read: Callable[..., Awaitable[dict]], **kwargs) -> DataLoader:
         async def load(client_ids):

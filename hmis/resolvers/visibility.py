@@ -2,12 +2,14 @@
 policy once per client, and present records as the decision allows.
 
 Resolvers never decide anything themselves: they call `Visibility.decide` for the rows they
-loaded and `Visibility.present` for each related record.
+loaded and `Visibility.present` for each related record. `present` is the one place client
+data leaves the API: each (client, group) it hands out is noted for the audit log.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +29,7 @@ class Visibility:
         self.context = context
         self.principal = context.principal
         self.role = policy.acting_role(context.principal)
+        self.presented = context.access_log.presented
         self.decisions: dict[uuid.UUID, ClientDecision | None] = {}
         self.states: dict[tuple[str, uuid.UUID], history.RecordState] = {}
         self._row_access_checked = False
@@ -100,10 +103,29 @@ class Visibility:
     def decision(self, client_id: uuid.UUID) -> ClientDecision | None:
         return self.decisions.get(client_id)
 
+    def narrow(self, client_id: uuid.UUID, groups: Iterable[ElementGroup]) -> None:
+        """From now on this request presents only `groups` of the client (`policy.restrict`)."""
+        decision = self.decisions.get(client_id)
+        if decision is not None:
+            self.decisions[client_id] = policy.restrict(decision, groups)
+
     def present(
         self, row: models.ClientData, group: ElementGroup | None = None
     ) -> dict[str, Any] | None:
-        """The values of one record as the caller may see them, or None when hidden.
+        """The values of one record as the caller may see them, or None when hidden; what is
+        returned is noted as presented (the audit log's record of what the caller received).
+        """
+        group = group or type(row).__group__
+        values = self.inspect(row, group)
+        if values is not None:
+            self.presented.add((row.client_id, group))
+        return values
+
+    def inspect(
+        self, row: models.ClientData, group: ElementGroup | None = None
+    ) -> dict[str, Any] | None:
+        """What `present` would return, for use inside the API only (matching a search or a
+        filter against visible values): not noted, so never hand these values out.
 
         For a partner looking at a refused client, each field is the one it had at the
         refusal (counting the partner's own later writes); records made later do not exist.

@@ -19,11 +19,13 @@ from strawberry.extensions import (
 from hmis.auth import errors as auth_errors
 from hmis.errors import ClientError
 
+from .audit import AuditQuery, OperationName
 from .client_queries import ClientQuery
 from .me import MeQuery
 from .mutations import Mutation
 from .my_record import MyRecordQuery
 from .public import PublicQuery
+from .rights import RightsQuery
 
 log = logging.getLogger("hmis.errors")
 
@@ -36,7 +38,7 @@ CALLER_ERRORS = (ClientError, auth_errors.InvalidToken, auth_errors.KeysUnavaila
 
 
 @strawberry.type
-class Query(PublicQuery, MeQuery, ClientQuery, MyRecordQuery):
+class Query(PublicQuery, MeQuery, ClientQuery, MyRecordQuery, RightsQuery, AuditQuery):
     pass
 
 
@@ -71,6 +73,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         lambda: MaskErrors(should_mask_error=_mask, error_message="Internal error."),
+        OperationName,  # for the audit log
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

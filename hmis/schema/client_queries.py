@@ -10,12 +10,15 @@ from strawberry.types import Info
 
 from hmis.auth import policy as rules
 from hmis.auth.guards import require_principal
+from hmis.db.models.audit import AuditAction
+from hmis.groups import ElementGroup as G
 from hmis.resolvers import clients as load
 from hmis.resolvers.visibility import Visibility
 
 from . import enums as E
 from .clients import Client
 from .pagination import Connection, connection, decode_cursor, encode_cursor, page_size
+from .selection import selected_names
 
 
 @strawberry.input(description="Narrow `clients` to those with an enrollment you can see.")
@@ -73,6 +76,8 @@ class ClientQuery:
     async def client(self, info: Info, id: strawberry.ID) -> Client | None:
         await _require_rows(info)
         found = await load.one_client(info.context, load.parse_id(id, "id"))
+        if found:
+            info.context.access_log.release([found[0].id], AuditAction.VIEW)
         return found and _client(*found)
 
     @strawberry.field(description="Clients in a stable order, paged; `first` is capped at 200.")
@@ -97,8 +102,21 @@ class ClientQuery:
             first=size + 1,
             after=cursor and load.parse_id(cursor, "after"),
             filter=narrowed,
+            # Counting reads every match: only when asked for (None is then never served).
+            count="totalCount" in selected_names(info),
         )
         rows = page[:size]
+        node = selected_names(info, "edges", "node")
+        await load.load_related(
+            info.context,
+            rows,
+            enrollments="enrollments" in node,
+            case_manager="caseManager" in node,
+        )
+        # A filter on enrollments tells which clients have one: ENROLLMENTS is used.
+        info.context.access_log.release(
+            [r.id for r, _ in rows], AuditAction.VIEW, [G.ENROLLMENTS] if narrowed else []
+        )
         return connection(
             [_client(r, d) for r, d in rows],
             [encode_cursor("client", str(r.id)) for r, _ in rows],
@@ -117,6 +135,9 @@ class ClientQuery:
         ).validate()
         limit = page_size(input.first, default=20)
         found = await load.search(info.context, terms, limit=limit)
+        # Which clients were returned, never the terms; the match itself uses IDENTITY.
+        info.context.access_log.release([r.id for r, _, _ in found], AuditAction.SEARCH,
+                                        [G.IDENTITY])  # fmt: skip
         return [
             ClientMatch(client=_client(r, d), matched_on=[SearchField(m) for m in met])
             for r, d, met in found

@@ -65,18 +65,31 @@ class Client:
         values = self._values(info, G.DEMOGRAPHICS)
         return values and T.Demographics.of(values)
 
+    # `enrollments` and `caseManager` return their value at once when the page loaded the rows
+    # already (`resolvers.clients.load_related`), else an awaitable (graphql-core takes both):
+    # a coroutine per client and field is most of what these fields cost on a page.
     @strawberry.field(description=f"{group_note(G.ENROLLMENTS)} Only rows visible to you.")
-    async def enrollments(
+    def enrollments(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Enrollment]:
         size = page_size(first)
         start = int(decode_cursor("enrollment", after) or -1) + 1
+        if not self.decision.visible(G.ENROLLMENTS):
+            return self._enrollment_page(info, [], size, start)
+        loader = Loaders.of(info.context).enrollments
+        found = Loaders.ready(loader, self.row.id)
+        if found is None:
+            return self._enrollments_later(info, loader, size, start)
+        return self._enrollment_page(info, found, size, start)
+
+    async def _enrollments_later(self, info: Info, loader, size: int, start: int):
+        return self._enrollment_page(info, await loader.load(self.row.id), size, start)
+
+    def _enrollment_page(self, info: Info, found: list, size: int, start: int):
         visible = []
-        if self.decision.visible(G.ENROLLMENTS):
+        if found:
             visibility = Visibility.of(info.context)
-            for enrollment, exit, project, org in await Loaders.of(info.context).enrollments.load(
-                self.row.id
-            ):
+            for enrollment, exit, project, org in found:
                 values = visibility.present(enrollment)
                 if values is None:
                     continue
@@ -84,7 +97,7 @@ class Client:
                     Enrollment.of(
                         values,
                         exit=exit and visibility.present(exit),
-                        household=visibility.present(enrollment, G.HOUSEHOLD),
+                        row=enrollment,
                         project=Project.of(project, org),
                     )
                 )
@@ -93,15 +106,25 @@ class Client:
         return connection(page, cursors, total=len(visible), has_next=start + size < len(visible))
 
     @strawberry.field(description=_hidden(G.CASE_MANAGER))
-    async def case_manager(self, info: Info) -> CaseManagerAssignment | None:
+    def case_manager(self, info: Info) -> CaseManagerAssignment | None:
         if not self.decision.visible(G.CASE_MANAGER):
             return None
+        loader = Loaders.of(info.context).assignments
+        found = Loaders.ready(loader, self.row.id)
+        if found is None:
+            return self._case_manager_later(info, loader)
+        return self._current_case_manager(info, found)
+
+    async def _case_manager_later(self, info: Info, loader):
+        return self._current_case_manager(info, await loader.load(self.row.id))
+
+    def _current_case_manager(self, info: Info, found: list):
         today = datetime.now(UTC).date()
         visibility = Visibility.of(info.context)
-        for assignment, staff, org in await Loaders.of(info.context).assignments.load(self.row.id):
-            values = visibility.present(assignment)
+        for assignment, staff, org in found:
+            values = visibility.inspect(assignment)  # ended ones are not handed out
             if values and (values["end_date"] is None or values["end_date"] >= today):
-                return CaseManagerAssignment.of(values, staff, org)
+                return CaseManagerAssignment.of(visibility.present(assignment), staff, org)
         return None
 
     @strawberry.field(description=_hidden(G.CONTACT))

@@ -7,8 +7,11 @@ import datetime
 from typing import Any
 
 import strawberry
+from strawberry.types import Info
 
+from hmis.db import models
 from hmis.groups import ElementGroup as G
+from hmis.resolvers.visibility import Visibility
 
 from . import enums as E
 from .grouping import group_note, grouped
@@ -50,20 +53,29 @@ class Enrollment:
     reason_for_leaving: E.ReasonForLeaving | None = strawberry.field(
         description="HUD 4.15G Reason for Leaving."
     )
-    household: EnrollmentHousehold | None = strawberry.field(
-        description=f"{group_note(G.HOUSEHOLD)} Null when not visible to you."
-    )
+    row: strawberry.Private[models.Enrollment]
+
+    @strawberry.field(description=f"{group_note(G.HOUSEHOLD)} Null when not visible to you.")
+    def household(self, info: Info) -> EnrollmentHousehold | None:
+        # Presented only when asked for: the audit log records the groups a caller received.
+        household = Visibility.of(info.context).present(self.row, G.HOUSEHOLD)
+        return household and EnrollmentHousehold(
+            household_id=household["household_id"],
+            relationship_to_hoh=E.code(E.RelationshipToHoH, household["relationship_to_hoh"]),
+        )
 
     @classmethod
     def of(
         cls,
         values: dict[str, Any],
         exit: dict[str, Any] | None,
-        household: dict[str, Any] | None,
+        row: models.Enrollment,
         project: Project,
     ) -> Enrollment:
+        """`values` and `exit` as presented; `row` is presented again for `household`."""
         exit = exit or {}
         return cls(
+            row=row,
             id=gid(values["id"]),
             project=project,
             entry_date=values["entry_date"],
@@ -73,11 +85,6 @@ class Enrollment:
                 E.RentalSubsidyType, exit.get("destination_subsidy_type")
             ),
             reason_for_leaving=E.code(E.ReasonForLeaving, exit.get("reason_for_leaving")),
-            household=household
-            and EnrollmentHousehold(
-                household_id=household["household_id"],
-                relationship_to_hoh=E.code(E.RelationshipToHoH, household["relationship_to_hoh"]),
-            ),
         )
 
 

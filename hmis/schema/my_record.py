@@ -9,34 +9,63 @@ from strawberry.types import Info
 
 from hmis.auth.guards import require_principal
 from hmis.auth.principal import Role
-from hmis.db import reads
+from hmis.db import audit, reads
+from hmis.db.disclosures import RecipientType
+from hmis.db.models.audit import AuditAction
 from hmis.groups import ElementGroup as Group
 from hmis.resolvers import clients as load
+from hmis.resolvers.audit import accounting
 
 from . import enums as E
 from .clients import Client
 from .groups import gid
 from .public import Organization
 
+DisclosureRecipientType = strawberry.enum(
+    RecipientType, description="Who received information disclosed outside the HMIS."
+)
 
-@strawberry.type(description="An access to your record: the organization, never the person.")
+
+@strawberry.type(
+    description="Accesses to your record by one organization on one day, for one action and "
+    "purpose: the organization, never the person."
+)
 class AccessRecord:
     organization: Organization | None = strawberry.field(
-        description="Null for HMIS administrators and others acting for no organization."
+        description="Null for HMIS administrators, auditors and others acting for no organization."
     )
-    at: datetime.datetime
-    action: str
-    groups: list[E.ElementGroup]
+    at: datetime.datetime = strawberry.field(description="The latest access of that day.")
+    action: str = strawberry.field(
+        description="view, search, export, create, update, correct, delete, disclose, "
+        "refuse or revoke."
+    )
+    purpose: str | None = strawberry.field(description="Why, as the caller stated it.")
+    groups: list[E.ElementGroup] = strawberry.field(
+        description="The element groups they received or wrote."
+    )
 
 
 @strawberry.type(description="A disclosure of your information outside the HMIS.")
 class Disclosure:
     id: strawberry.ID
     recipient: str
-    recipient_type: str
+    recipient_type: DisclosureRecipientType
     legal_basis: str
+    reference: str | None = strawberry.field(description="A court order, warrant or the like.")
     groups: list[E.ElementGroup]
     recorded_at: datetime.datetime
+
+    @classmethod
+    def from_row(cls, row) -> Disclosure:
+        return cls(
+            id=gid(row.id),
+            recipient=row.recipient,
+            recipient_type=RecipientType(row.recipient_type),
+            legal_basis=row.legal_basis,
+            reference=row.reference,
+            groups=[Group(g) for g in row.groups],
+            recorded_at=row.recorded_at,
+        )
 
 
 @strawberry.type(description="Your own record, as the notice lets you inspect it.")
@@ -56,29 +85,21 @@ class MyRecordQuery:
         found = client_id and await load.one_client(info.context, client_id)
         if not found:
             return None
+        info.context.access_log.release([client_id], AuditAction.VIEW)
         async with info.context.reading() as session:
-            events = await reads.access_history(session, client_id=client_id)
+            events = await audit.client_history(session, client_id=client_id)
             disclosed = await reads.disclosures(session, client_id=client_id)
         return MyRecord(
             client=Client(row=found[0], decision=found[1]),
             access_history=[
                 AccessRecord(
-                    organization=org and Organization.from_row(org),
-                    at=event.at,
-                    action=event.action,
-                    groups=[Group(g) for g in event.groups],
+                    organization=entry.organization and Organization.from_row(entry.organization),
+                    at=entry.at,
+                    action=entry.action,
+                    purpose=entry.purpose,
+                    groups=entry.groups,
                 )
-                for event, org in events
+                for entry in accounting(events)
             ],
-            disclosures=[
-                Disclosure(
-                    id=gid(d.id),
-                    recipient=d.recipient,
-                    recipient_type=d.recipient_type,
-                    legal_basis=d.legal_basis,
-                    groups=[Group(g) for g in d.groups],
-                    recorded_at=d.recorded_at,
-                )
-                for d in disclosed
-            ],
+            disclosures=[Disclosure.from_row(d) for d in disclosed],
         )

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from hmis.db import models
 from hmis.errors import NotFound
+from hmis.resolvers.validate import today
 
 
 @strawberry.type(description="A participating (partner) organization of the HMIS.")
@@ -56,7 +57,7 @@ class PublicQuery:
         async with info.context.reading() as session:
             row = await session.scalar(
                 select(models.PrivacyNotice)
-                .where(models.PrivacyNotice.effective_date <= datetime.date.today())
+                .where(models.PrivacyNotice.effective_date <= today())
                 .order_by(models.PrivacyNotice.effective_date.desc())
                 .limit(1)
             )

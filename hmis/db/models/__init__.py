@@ -1,7 +1,7 @@
 """The ORM models. Import from here; Alembic reads `Base.metadata` from this package."""
 
 from .agency import CaseNote, Contact, Disability, DomesticViolence, HealthRecord, IncomeBenefit
-from .audit import AuditEvent
+from .audit import AuditChain, AuditEvent
 from .base import Base, ClientData
 from .clients import Client
 from .clock import WriteClock
@@ -37,7 +37,7 @@ CLIENT_DATA_MODELS: tuple[type[ClientData], ...] = (
 MODELS_BY_TABLE = {m.__tablename__: m for m in CLIENT_DATA_MODELS}
 
 __all__ = [
-    "AuditEvent", "Base", "CaseManagerAssignment", "CaseNote", "Client", "ClientData",
+    "AuditChain", "AuditEvent", "Base", "CaseManagerAssignment", "CaseNote", "Client", "ClientData",
     "ClientLogin", "Complaint", "ComplaintEvent", "Contact", "CorrectionRequest", "Disability",
     "Disclosure", "DomesticViolence", "Enrollment", "Exit", "HealthRecord", "IncomeBenefit",
     "Organization", "PrivacyNotice", "Project", "RecordVersion", "RefusalCoverage",

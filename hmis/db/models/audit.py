@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, String, Uuid
+from sqlalchemy import JSON, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, BigId, UTCDateTime
+
+# The `prev_hash` of the first event: the chain starts from nothing.
+GENESIS_HASH = "0" * 64
+
+
+class AuditAction(enum.Enum):
+    """What a request did with a client's data (the `action` column)."""
+
+    VIEW = "view"  # returned by client/clients, a mutation's payload or myRecord
+    SEARCH = "search"  # returned by searchClients (matched on identifiers)
+    EXPORT = "export"  # a downloaded copy of the record
+    CREATE = "create"
+    UPDATE = "update"
+    CORRECT = "correct"  # an approved correction
+    DELETE = "delete"  # entered in error (soft delete)
+    DISCLOSE = "disclose"  # given to a recipient outside the HMIS
+    REFUSE = "refuse"  # a sharing refusal recorded
+    REVOKE = "revoke"  # a sharing refusal revoked
 
 
 class AuditEvent(Base):
@@ -33,3 +52,13 @@ class AuditEvent(Base):
     operation_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+
+
+class AuditChain(Base):
+    """One row: the hash of the last event. Appenders lock it to extend the chain one at a
+    time; a database trigger (see the migration) advances it as events are inserted."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    head_hash: Mapped[str] = mapped_column(String(64), nullable=False)

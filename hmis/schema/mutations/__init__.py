@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import strawberry
 
+from .admin import AdminMutations
 from .clients import ClientMutations
+from .disclosures import DisclosureMutations
+from .records import RecordMutations
 from .refusals import RefusalMutations
+from .rights import RightsMutations
 from .services import ServiceMutations
 
 
 @strawberry.type
-class Mutation(ClientMutations, ServiceMutations, RefusalMutations):
+class Mutation(
+    AdminMutations,
+    ClientMutations,
+    ServiceMutations,
+    RecordMutations,
+    RefusalMutations,
+    RightsMutations,
+    DisclosureMutations,
+):
     pass

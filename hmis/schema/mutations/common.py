@@ -16,6 +16,7 @@ from hmis.auth.principal import Principal
 from hmis.db import models
 from hmis.errors import Forbidden
 from hmis.groups import ElementGroup
+from hmis.resolvers.audit import record_writes
 from hmis.resolvers.validate import Check, Invalid
 
 T = TypeVar("T")
@@ -81,10 +82,13 @@ def refuse_ppi(
 async def run(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> Outcome:
     """Run `work` in one transaction. Invalid input rolls it back and comes back as
     FieldErrors; any other error rolls it back and propagates. Either way nothing is written.
+    The audit events of what `work` wrote are appended in the same transaction, so a write
+    and its events commit together or not at all.
     Caches of this request are dropped, so the payload is read back as it now stands."""
     try:
         async with info.context.writing() as session:
             value = await work(session)
+            await record_writes(info.context, session)
     except Invalid as invalid:
         return Outcome(errors=[FieldError(field=p.field, message=p.message, code=p.code)
                                for p in invalid.problems])  # fmt: skip

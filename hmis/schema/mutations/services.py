@@ -15,7 +15,6 @@ from hmis import hud
 from hmis.auth.policy import Action
 from hmis.db import history, models, reads
 from hmis.errors import Forbidden
-from hmis.groups import ElementGroup
 from hmis.resolvers.validate import Check, today
 from hmis.resolvers.visibility import Visibility
 
@@ -85,7 +84,7 @@ async def _present_enrollment(info: Info, enrollment_id: uuid.UUID) -> Enrollmen
         values = row.id == enrollment_id and visibility.present(row)
         if values:
             return Enrollment.of(values, exit=exit and visibility.present(exit),
-                                 household=visibility.present(row, ElementGroup.HOUSEHOLD),
+                                 row=row,
                                  project=Project.of(project, org))  # fmt: skip
     return None
 

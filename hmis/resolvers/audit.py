@@ -1,0 +1,192 @@
+"""The request's part of the audit log: which groups of which clients a request returned or
+wrote, by whom and why, turned into events at the right moment.
+
+- Reads: `Visibility.present` notes each (client, group) it hands out; the root fields
+  `release` the clients they return, with their action (view, search...). The view
+  (`hmis.app`) appends the request's events in one batch just before the response leaves; if
+  that fails the caller gets an error, never unaudited data.
+- Writes: the write path notes what a transaction wrote (`hmis.db.audit.note_write`);
+  `record_writes` appends those events inside the mutation's transaction, before it commits.
+
+Events name the actor, the client and element groups, never a value: search terms, names and
+the like never reach them. `Settings.unsafe_disable_audit` (benchmark only) skips the appends.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from hmis.auth.policy import acting_role
+from hmis.auth.principal import Principal, Role
+from hmis.db import audit, models
+from hmis.db.models.audit import AuditAction
+from hmis.groups import ElementGroup
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hmis.context import RequestContext
+
+
+class Purpose(enum.Enum):
+    """Why a caller uses client data: the `HMIS-Purpose` header, or the role's default.
+    A closed list, so the header can never carry a name or a number into the log."""
+
+    SERVICE_COORDINATION = "SERVICE_COORDINATION"  # providing and coordinating services
+    BILLING = "BILLING"  # billing or funding
+    ADMINISTRATION = "ADMINISTRATION"  # running the HMIS
+    DATA_QUALITY = "DATA_QUALITY"  # checking for data errors
+    AUDIT = "AUDIT"
+    RESEARCH = "RESEARCH"
+    AGGREGATE_REPORTING = "AGGREGATE_REPORTING"  # de-identified counts
+    REQUIRED_BY_LAW = "REQUIRED_BY_LAW"  # disclosures the law requires or permits
+    SELF_ACCESS = "SELF_ACCESS"  # a client reading their own record
+
+
+DEFAULT_PURPOSE: dict[Role, Purpose] = {
+    Role.HMIS_ADMIN: Purpose.ADMINISTRATION,
+    Role.AGENCY_STAFF: Purpose.SERVICE_COORDINATION,
+    Role.AUDITOR: Purpose.AUDIT,
+    Role.RESEARCHER: Purpose.RESEARCH,
+    Role.AGGREGATE_READER: Purpose.AGGREGATE_REPORTING,
+    Role.CLIENT: Purpose.SELF_ACCESS,
+}
+
+
+class BadPurpose(ValueError):
+    """The `HMIS-Purpose` header names no purpose of the list."""
+
+
+def parse_purpose(header: str | None) -> Purpose | None:
+    if header is None or not header.strip():
+        return None
+    try:
+        return Purpose(header.strip().upper())
+    except ValueError:
+        names = ", ".join(p.value for p in Purpose)
+        raise BadPurpose(f"HMIS-Purpose must be one of {names}") from None
+
+
+# When a request returns a client through several fields, the event takes the first of these.
+READ_ACTIONS = (AuditAction.EXPORT, AuditAction.SEARCH, AuditAction.VIEW)
+MAX_OPERATION_NAME = 128
+
+
+class AccessLog:
+    """What one request returned and wrote, by client (`RequestContext.access_log`)."""
+
+    def __init__(self) -> None:
+        # (client, group) pairs presented; `Visibility.present` adds to it directly.
+        self.presented: set[tuple[uuid.UUID, ElementGroup]] = set()
+        self.actions: dict[uuid.UUID, AuditAction] = {}
+        # What this request's writes already logged (a payload reading it back adds nothing).
+        self.written: dict[uuid.UUID, set[ElementGroup]] = defaultdict(set)
+        # The request makes a downloadable copy: every read is an export.
+        self.exporting = False
+
+    def release(
+        self,
+        client_ids: Iterable[uuid.UUID],
+        action: AuditAction,
+        groups: Iterable[ElementGroup] = (),
+    ) -> None:
+        """A root field returns these clients; `groups` were used to choose them (a search
+        matches on IDENTITY, an enrollment filter on ENROLLMENTS) even if none is selected."""
+        groups = tuple(groups)
+        for client_id in client_ids:
+            current = self.actions.get(client_id)
+            if current is None or READ_ACTIONS.index(action) < READ_ACTIONS.index(current):
+                self.actions[client_id] = action
+            self.presented.update((client_id, g) for g in groups)
+
+    def take_reads(self) -> list[tuple[uuid.UUID, AuditAction, set[ElementGroup]]]:
+        """One read event per client, once: what was presented and not already written."""
+        groups: dict[uuid.UUID, set[ElementGroup]] = defaultdict(set)
+        for client_id, group in self.presented:
+            groups[client_id].add(group)
+        events = []
+        for client_id in sorted(groups.keys() | self.actions.keys()):
+            fresh = groups[client_id] - self.written.get(client_id, set())
+            if fresh or (client_id in self.actions and client_id not in self.written):
+                action = self.actions.get(client_id, AuditAction.VIEW)
+                events.append((client_id, AuditAction.EXPORT if self.exporting else action, fresh))
+        self.presented.clear()
+        self.actions.clear()
+        return events
+
+
+def _event(
+    context: RequestContext, client_id: uuid.UUID, action: AuditAction, groups
+) -> dict[str, Any]:
+    principal: Principal = context.principal
+    purpose = context.purpose or DEFAULT_PURPOSE.get(acting_role(principal))
+    return {
+        "actor_subject": principal.subject,
+        "actor_client_id": principal.client_id,
+        "organization_id": principal.organization_id,
+        "roles": sorted(role.value for role in principal.roles),
+        "client_id": client_id,
+        "action": action.value,
+        "groups": audit.group_names(groups),
+        "purpose": purpose and purpose.value,
+        "request_id": context.request_id,
+        "operation_name": (context.operation_name or None)
+        and context.operation_name[:MAX_OPERATION_NAME],
+    }
+
+
+async def record_writes(context: RequestContext, session: AsyncSession) -> None:
+    """Append the events of what this transaction wrote, in it (called before it commits)."""
+    written = audit.take_writes(session)
+    for (client_id, _action), groups in written.items():
+        context.access_log.written[client_id].update(groups)
+    if written and not context.settings.unsafe_disable_audit:
+        await audit.append(
+            session, [_event(context, c, action, g) for (c, action), g in written.items()]
+        )
+
+
+async def record_reads(context: RequestContext) -> None:
+    """Append the request's read events in one short transaction of their own."""
+    events = context.access_log.take_reads()
+    if not events or context.settings.unsafe_disable_audit or context.principal is None:
+        return
+    async with context.writing() as session:
+        await audit.append(session, [_event(context, *event) for event in events])
+
+
+# --- the client's accounting of disclosures (myRecord) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    organization: models.Organization | None
+    at: datetime  # the latest access of the day
+    action: str
+    purpose: str | None
+    groups: list[ElementGroup]
+
+
+def accounting(
+    events: Iterable[tuple[models.AuditEvent, models.Organization | None]],
+) -> list[AccessEntry]:
+    """Events (newest first) as a client reads them: per organization, action, purpose and
+    day one entry with the groups of all its events; who in the organization never shows."""
+    merged: dict[tuple, tuple[AccessEntry, set[str]]] = {}
+    for event, organization in events:
+        key = (event.organization_id, event.action, event.purpose, event.at.date())
+        if key not in merged:
+            entry = AccessEntry(organization, event.at, event.action, event.purpose, [])
+            merged[key] = (entry, set())
+        merged[key][1].update(event.groups)
+    return [
+        AccessEntry(e.organization, e.at, e.action, e.purpose, [g for g in ElementGroup
+                                                                if g.value in names])
+        for e, names in merged.values()
+    ]  # fmt: skip
