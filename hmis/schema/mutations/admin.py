@@ -22,7 +22,7 @@ from ..admin import ClientLogin, ResearchAgreement, ResearchConsent, StaffUser
 from ..enrollments import Project
 from ..groups import gid
 from ..public import Organization, PrivacyNotice
-from .common import FieldError, allowed, run
+from .common import FieldError, allowed, find_live, mutate
 
 EARLIEST_PROJECT_START = datetime.date(1980, 1, 1)
 
@@ -131,20 +131,13 @@ def _now() -> datetime.datetime:
 async def _organization(session, check: Check, raw_id) -> models.Organization:
     org_id = check.uuid("organizationId", raw_id)
     check.done()
-    org = await session.get(models.Organization, org_id)
-    if org is None or org.date_deleted is not None:
-        check.fail("organizationId", "no organization has this ID", "NOT_FOUND")
-        check.done()
-    return org
+    return await find_live(session, models.Organization, org_id, check, "organizationId")
 
 
 async def _client_id(session, check: Check, raw_id) -> uuid.UUID:
     client_id = check.uuid("clientId", raw_id)
     check.done()
-    row = await session.get(models.Client, client_id)
-    if row is None or row.date_deleted is not None:
-        check.fail("clientId", "no client has this ID", "NOT_FOUND")
-        check.done()
+    await find_live(session, models.Client, client_id, check, "clientId")
     return client_id
 
 
@@ -178,8 +171,7 @@ class AdminMutations:
             await session.flush()
             return Organization.from_row(row)
 
-        outcome = await run(info, work)
-        return CreateOrganizationPayload(organization=outcome.value, errors=outcome.errors)
+        return await mutate(info, work, CreateOrganizationPayload, "organization")
 
     @strawberry.mutation(description="Add a project of an organization (administrators).")
     async def create_project(self, info: Info, input: CreateProjectInput) -> CreateProjectPayload:
@@ -208,8 +200,7 @@ class AdminMutations:
             await session.flush()
             return Project.of(row, org)
 
-        outcome = await run(info, work)
-        return CreateProjectPayload(project=outcome.value, errors=outcome.errors)
+        return await mutate(info, work, CreateProjectPayload, "project")
 
     @strawberry.mutation(description="Add a staff user (a case manager) of an organization.")
     async def create_staff_user(
@@ -239,8 +230,7 @@ class AdminMutations:
             await session.flush()
             return StaffUser.of(row, org)
 
-        outcome = await run(info, work)
-        return CreateStaffUserPayload(staff_user=outcome.value, errors=outcome.errors)
+        return await mutate(info, work, CreateStaffUserPayload, "staff_user")
 
     @strawberry.mutation(description="Bind a `client` login (OIDC subject) to a client record.")
     async def link_client_login(
@@ -270,8 +260,7 @@ class AdminMutations:
                 id=gid(row.id), client_id=gid(client_id), subject=subject, created_at=row.created_at
             )
 
-        outcome = await run(info, work)
-        return LinkClientLoginPayload(login=outcome.value, errors=outcome.errors)
+        return await mutate(info, work, LinkClientLoginPayload, "login")
 
     @strawberry.mutation(description="Record a researcher's agreement, with its expiry.")
     async def create_research_agreement(
@@ -300,8 +289,7 @@ class AdminMutations:
                 created_at=row.created_at,
             )
 
-        outcome = await run(info, work)
-        return CreateResearchAgreementPayload(agreement=outcome.value, errors=outcome.errors)
+        return await mutate(info, work, CreateResearchAgreementPayload, "agreement")
 
     @strawberry.mutation(description="Record a client's signed consent to research use.")
     async def record_research_consent(
@@ -332,8 +320,7 @@ class AdminMutations:
                 id=gid(row.id), client_id=gid(client_id), recorded_at=row.recorded_at
             )
 
-        outcome = await run(info, work)
-        return RecordResearchConsentPayload(consent=outcome.value, errors=outcome.errors)
+        return await mutate(info, work, RecordResearchConsentPayload, "consent")
 
     @strawberry.mutation(
         description="Publish a version of the privacy notice taking effect on "
@@ -355,5 +342,4 @@ class AdminMutations:
             )
             return PrivacyNotice.from_row(row)
 
-        outcome = await run(info, work)
-        return PublishPrivacyNoticePayload(notice=outcome.value, errors=outcome.errors)
+        return await mutate(info, work, PublishPrivacyNoticePayload, "notice")

@@ -20,7 +20,7 @@ from hmis.resolvers.validate import Check
 from .. import enums as E
 from ..clients import Client
 from ..groups import GENDER_FLAGS, RACE_FLAGS
-from .common import FieldError, allowed, caller_org, refuse_ppi, run
+from .common import FieldError, allowed, caller_org, find_live, mutate, refuse_ppi
 
 PPI = ("first_name", "middle_name", "last_name", "name_suffix", "ssn", "dob")
 
@@ -140,10 +140,7 @@ class ClientMutations:
             row = await history.create(session, principal.writer, models.Client, **values)
             return row.id
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return CreateClientPayload(client=None, errors=outcome.errors)
-        return CreateClientPayload(client=await _read_back(info, outcome.value), errors=[])
+        return await mutate(info, work, CreateClientPayload, "client", read_back=_read_back)
 
     @strawberry.mutation(description="Change fields of a client profile; each change is stamped.")
     async def update_client(self, info: Info, input: UpdateClientInput) -> UpdateClientPayload:
@@ -154,10 +151,7 @@ class ClientMutations:
             client_id = check.uuid("id", input.id)
             check.done()
             await history.begin_write(session, clients=[client_id])  # lock, then read
-            row = await session.get(models.Client, client_id)
-            if row is None or row.date_deleted is not None:
-                check.fail("id", "no client has this ID", "NOT_FOUND")
-                check.done()
+            row = await find_live(session, models.Client, client_id, check, "id")
             current = {c: getattr(row, c) for c in models.Client.data_columns()}
             changes = profile_changes(check, _given(input), current)
             _vsp_check(check, await caller_org(session, principal), changes)
@@ -170,7 +164,4 @@ class ClientMutations:
                 check.done()
             return row.id
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return UpdateClientPayload(client=None, errors=outcome.errors)
-        return UpdateClientPayload(client=await _read_back(info, outcome.value), errors=[])
+        return await mutate(info, work, UpdateClientPayload, "client", read_back=_read_back)

@@ -20,6 +20,7 @@ from hmis.resolvers.audit import record_writes
 from hmis.resolvers.validate import Check, Invalid
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 @strawberry.type(description="Why an input was refused: the field's path, the rule, a code.")
@@ -79,6 +80,17 @@ def refuse_ppi(
                        "VSP_NO_PPI")  # fmt: skip
 
 
+async def find_live(session: AsyncSession, model, id_, check: Check, field: str):
+    """The row of `model` with this ID, unless it is missing or deleted: then NOT_FOUND on
+    `field` ("no staff user has this ID", from the table's name), and the check is done."""
+    row = id_ and await session.get(model, id_)
+    if row is None or getattr(row, "date_deleted", None) is not None:
+        check.fail(field, f"no {model.__tablename__[:-1].replace('_', ' ')} has this ID",
+                   "NOT_FOUND")  # fmt: skip
+        check.done()
+    return row
+
+
 async def run(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> Outcome:
     """Run `work` in one transaction. Invalid input rolls it back and comes back as
     FieldErrors; any other error rolls it back and propagates. Either way nothing is written.
@@ -95,3 +107,23 @@ async def run(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> Outco
     finally:
         info.context.cache.clear()
     return Outcome(value=value, errors=[])
+
+
+async def mutate(
+    info: Info,
+    work: Callable[[AsyncSession], Awaitable[Any]],
+    payload: Callable[..., P],
+    field: str | tuple[str, ...],
+    read_back: Callable[[Info, Any], Awaitable[Any]] | None = None,
+) -> P:
+    """Run `work` in one transaction (see `run`) and build `payload`: the field holds the
+    value read back through the policy (`read_back(info, value)`, once the transaction has
+    committed) or `value` itself, or None with the FieldErrors. For several fields, the
+    value (or what `read_back` returns) is a tuple, an item a field."""
+    outcome = await run(info, work)
+    names = (field,) if isinstance(field, str) else field
+    if outcome.errors:
+        return payload(**dict.fromkeys(names), errors=outcome.errors)
+    value = outcome.value if read_back is None else await read_back(info, outcome.value)
+    values = (value,) if isinstance(field, str) else value
+    return payload(**dict(zip(names, values, strict=True)), errors=[])

@@ -19,7 +19,7 @@ from hmis.resolvers.visibility import Visibility
 from .. import enums as E
 from ..clients import Client
 from ..my_record import Disclosure, DisclosureRecipientType
-from .common import FieldError, allowed, run
+from .common import FieldError, allowed, find_live, mutate
 
 
 @strawberry.input(description="A disclosure outside the HMIS and what it may contain.")
@@ -66,28 +66,24 @@ class DisclosureMutations:
             if not groups:
                 check.fail("groups", "name at least one element group", "REQUIRED")
             check.done()
-            client = await session.get(models.Client, client_id)
-            if client is None or client.date_deleted is not None:
-                check.fail("clientId", "no client has this ID", "NOT_FOUND")
-                check.done()
+            await find_live(session, models.Client, client_id, check, "clientId")
             return await disclosures.record_disclosure(
                 session, principal.writer, client_id=client_id, recipient=recipient,
                 recipient_type=RecipientType(input.recipient_type.value),
                 legal_basis=legal_basis, reference=reference, groups=groups,
             )  # fmt: skip
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return RecordDisclosurePayload(disclosure=None, record=None, errors=outcome.errors)
-        row = outcome.value
-        found = await one_client(info.context, row.client_id)
-        record = None
-        if found:
-            # The narrowing is the policy's (`policy.restrict`); the payload only reads it.
-            Visibility.of(info.context).narrow(row.client_id, groups)
-            record = Client(
-                row=found[0], decision=Visibility.of(info.context).decision(row.client_id)
-            )
-        return RecordDisclosurePayload(
-            disclosure=Disclosure.from_row(row), record=record, errors=[]
+        async def read_back(info: Info, row: models.Disclosure):
+            found = await one_client(info.context, row.client_id)
+            record = None
+            if found:
+                # The narrowing is the policy's (`policy.restrict`); the payload only reads it.
+                Visibility.of(info.context).narrow(row.client_id, groups)
+                record = Client(
+                    row=found[0], decision=Visibility.of(info.context).decision(row.client_id)
+                )
+            return Disclosure.from_row(row), record
+
+        return await mutate(
+            info, work, RecordDisclosurePayload, ("disclosure", "record"), read_back=read_back
         )

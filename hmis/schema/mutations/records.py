@@ -23,7 +23,7 @@ from hmis.resolvers.visibility import Visibility
 
 from .. import enums as E
 from .. import groups as T
-from .common import FieldError, allowed, caller_org, refuse_ppi, run
+from .common import FieldError, allowed, caller_org, find_live, mutate, refuse_ppi
 
 EARLIEST = datetime.date(1990, 1, 1)
 MAX_NOTE_LENGTH = 10_000
@@ -161,10 +161,7 @@ async def _client(session: AsyncSession, check: Check, raw_id) -> uuid.UUID:
     client_id = check.uuid("clientId", raw_id)
     check.done()
     await history.begin_write(session, clients=[client_id])
-    row = await session.get(models.Client, client_id)
-    if row is None or row.date_deleted is not None:
-        check.fail("clientId", "no client has this ID", "NOT_FOUND")
-        check.done()
+    await find_live(session, models.Client, client_id, check, "clientId")
     return client_id
 
 
@@ -175,10 +172,9 @@ async def _assessment(info: Info, session: AsyncSession, check: Check, input) ->
     if input.enrollment_id is not None:
         enrollment_id = check.uuid("enrollmentId", input.enrollment_id)
         check.done()
-        enrollment = await session.get(models.Enrollment, enrollment_id)
-        if enrollment is None or enrollment.date_deleted is not None:
-            check.fail("enrollmentId", "no enrollment has this ID", "NOT_FOUND")
-            check.done()
+        enrollment = await find_live(
+            session, models.Enrollment, enrollment_id, check, "enrollmentId"
+        )
         allowed(info, Action.RECORD_SERVICE, owner_org=enrollment.organization_id)
         if enrollment.client_id != client_id:
             check.fail("enrollmentId", "the enrollment is not this client's", "WRONG_CLIENT")
@@ -201,6 +197,35 @@ async def _present(info: Info, model, ids: list[uuid.UUID]) -> list[dict[str, An
         client = await session.get(models.Client, rows[0].client_id)
     await visibility.decide([client])
     return [v for v in (visibility.present(row) for row in rows) if v is not None]
+
+
+def _one(model, make):
+    """A `read_back` for one record just written: `make` of what the caller may see of it,
+    or None."""
+
+    async def read_back(info: Info, record_id: uuid.UUID):
+        shown = await _present(info, model, [record_id])
+        return shown and make(shown[0]) or None
+
+    return read_back
+
+
+async def _present_contact(info: Info, written) -> tuple[T.Contact | None, int]:
+    record_id, version = written
+    return await _one(models.Contact, T.Contact.of)(info, record_id), version
+
+
+async def _present_health(info: Info, written) -> T.Health | None:
+    health_id, disability_ids = written
+    shown = await _present(info, models.HealthRecord, [health_id])
+    if not shown:
+        return None
+    disabilities = disability_ids and await _present(info, models.Disability, disability_ids)
+    return T.Health(
+        disabling_condition=E.code(E.NoYesMissing, shown[0]["disabling_condition"]),
+        information_date=shown[0]["information_date"],
+        disabilities=[T.Disability.of(d) for d in disabilities or []],
+    )
 
 
 @strawberry.type
@@ -244,13 +269,8 @@ class RecordMutations:
                 check.done()
             return row.id, row.version
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return SetContactPayload(contact=None, version=None, errors=outcome.errors)
-        record_id, version = outcome.value
-        shown = await _present(info, models.Contact, [record_id])
-        return SetContactPayload(
-            contact=shown and T.Contact.of(shown[0]) or None, version=version, errors=[]
+        return await mutate(
+            info, work, SetContactPayload, ("contact", "version"), read_back=_present_contact
         )
 
     @strawberry.mutation(
@@ -278,20 +298,7 @@ class RecordMutations:
             ]
             return health.id, [d.id for d in made]
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return RecordHealthPayload(health=None, errors=outcome.errors)
-        health_id, disability_ids = outcome.value
-        shown = await _present(info, models.HealthRecord, [health_id])
-        if not shown:
-            return RecordHealthPayload(health=None, errors=[])
-        disabilities = disability_ids and await _present(info, models.Disability, disability_ids)
-        health = T.Health(
-            disabling_condition=E.code(E.NoYesMissing, shown[0]["disabling_condition"]),
-            information_date=shown[0]["information_date"],
-            disabilities=[T.Disability.of(d) for d in disabilities or []],
-        )
-        return RecordHealthPayload(health=health, errors=[])
+        return await mutate(info, work, RecordHealthPayload, "health", read_back=_present_health)
 
     @strawberry.mutation(description="Record income and sources (HUD 4.02) as of a date.")
     async def record_income(self, info: Info, input: RecordIncomeInput) -> RecordIncomePayload:
@@ -313,11 +320,8 @@ class RecordMutations:
             )
             return row.id
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return RecordIncomePayload(income=None, errors=outcome.errors)
-        shown = await _present(info, models.IncomeBenefit, [outcome.value])
-        return RecordIncomePayload(income=shown and T.Income.of(shown[0]) or None, errors=[])
+        read_back = _one(models.IncomeBenefit, T.Income.of)
+        return await mutate(info, work, RecordIncomePayload, "income", read_back=read_back)
 
     @strawberry.mutation(description="Record domestic violence history (HUD 4.11) as of a date.")
     async def record_domestic_violence(
@@ -337,12 +341,9 @@ class RecordMutations:
             )
             return row.id
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return RecordDomesticViolencePayload(domestic_violence=None, errors=outcome.errors)
-        shown = await _present(info, models.DomesticViolence, [outcome.value])
-        return RecordDomesticViolencePayload(
-            domestic_violence=shown and T.DomesticViolence.of(shown[0]) or None, errors=[]
+        read_back = _one(models.DomesticViolence, T.DomesticViolence.of)
+        return await mutate(
+            info, work, RecordDomesticViolencePayload, "domestic_violence", read_back=read_back
         )
 
     @strawberry.mutation(description="Add a dated case note for a client.")
@@ -367,8 +368,5 @@ class RecordMutations:
             )
             return row.id
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return AddCaseNotePayload(case_note=None, errors=outcome.errors)
-        shown = await _present(info, models.CaseNote, [outcome.value])
-        return AddCaseNotePayload(case_note=shown and T.CaseNote.of(shown[0]) or None, errors=[])
+        read_back = _one(models.CaseNote, T.CaseNote.of)
+        return await mutate(info, work, AddCaseNotePayload, "case_note", read_back=read_back)

@@ -13,7 +13,7 @@ from hmis.db import models, refusals
 from hmis.resolvers.validate import Check
 
 from ..groups import gid
-from .common import FieldError, allowed, run
+from .common import FieldError, allowed, mutate
 
 
 @strawberry.input
@@ -77,8 +77,7 @@ class RefusalMutations:
             return SharingRefusal(id=gid(refusal.id), recorded_at=refusal.recorded_at,
                                   covered_client_ids=[gid(c) for c in covered])  # fmt: skip
 
-        outcome = await run(info, work)
-        return SharingRefusalPayload(refusal=outcome.value, errors=outcome.errors)
+        return await mutate(info, work, SharingRefusalPayload, "refusal")
 
     @strawberry.mutation(description="Revoke a refusal for one client (renewed consent); "
                          "household members stay covered until revoked for them.")  # fmt: skip
@@ -101,5 +100,4 @@ class RefusalMutations:
                                   covered_client_ids=[gid(client_id)],
                                   revoked_at=revoked_at)  # fmt: skip
 
-        outcome = await run(info, work)
-        return SharingRefusalPayload(refusal=outcome.value, errors=outcome.errors)
+        return await mutate(info, work, SharingRefusalPayload, "refusal")

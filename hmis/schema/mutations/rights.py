@@ -32,7 +32,7 @@ from hmis.rights import (
 from .. import enums as E
 from ..rights import Complaint, CorrectionRequest
 from .clients import profile_changes
-from .common import FieldError, allowed, caller_org, refuse_ppi, run
+from .common import FieldError, allowed, caller_org, find_live, mutate, refuse_ppi
 
 MAX_TEXT_LENGTH = 10_000
 
@@ -110,6 +110,11 @@ async def _present_correction(info: Info, request_id: uuid.UUID) -> CorrectionRe
     return rows and CorrectionRequest.from_row(rows[0]) or None
 
 
+async def _present_complaint(info: Info, complaint_id: uuid.UUID) -> Complaint:
+    found = await load.complaints(info.context, info.context.principal, ids=[complaint_id])
+    return Complaint.from_row(*found[0])
+
+
 @strawberry.type
 class RightsMutations:
     @strawberry.mutation(
@@ -134,10 +139,7 @@ class RightsMutations:
             check.done()
             own = await reads.linked_client(session, subject=principal.subject)
             allowed(info, Action.REQUEST_CORRECTION, own_record=own == client_id)
-            client = await session.get(models.Client, client_id)
-            if client is None or client.date_deleted is not None:
-                check.fail("clientId", "no client has this ID", "NOT_FOUND")
-                check.done()
+            await find_live(session, models.Client, client_id, check, "clientId")
             changes = _corrected(check, "requested_value", column, input.requested_value, {})
             explanation = check.text("explanation", input.explanation, max_length=MAX_TEXT_LENGTH)
             org = await caller_org(session, principal)
@@ -157,11 +159,12 @@ class RightsMutations:
             await session.flush()
             return row.id
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return CorrectionRequestPayload(correction_request=None, errors=outcome.errors)
-        return CorrectionRequestPayload(
-            correction_request=await _present_correction(info, outcome.value), errors=[]
+        return await mutate(
+            info,
+            work,
+            CorrectionRequestPayload,
+            "correction_request",
+            read_back=_present_correction,
         )
 
     @strawberry.mutation(
@@ -178,10 +181,7 @@ class RightsMutations:
             check = Check()
             request_id = check.uuid("id", input.id)
             check.done()
-            request = await session.get(models.CorrectionRequest, request_id)
-            if request is None:
-                check.fail("id", "no correction request has this ID", "NOT_FOUND")
-                check.done()
+            request = await find_live(session, models.CorrectionRequest, request_id, check, "id")
             # Lock the client, then read the request again: a concurrent resolution of the
             # same request (which takes the same lock) has committed by then.
             at = await history.begin_write(session, clients=[request.client_id])
@@ -216,11 +216,12 @@ class RightsMutations:
             await session.flush()
             return request.id
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return CorrectionRequestPayload(correction_request=None, errors=outcome.errors)
-        return CorrectionRequestPayload(
-            correction_request=await _present_correction(info, outcome.value), errors=[]
+        return await mutate(
+            info,
+            work,
+            CorrectionRequestPayload,
+            "correction_request",
+            read_back=_present_correction,
         )
 
     @strawberry.mutation(
@@ -244,10 +245,7 @@ class RightsMutations:
                 if named is None:
                     check.fail("clientId", "name the client you file for", "REQUIRED")
                     check.done()
-                client = await session.get(models.Client, named)
-                if client is None or client.date_deleted is not None:
-                    check.fail("clientId", "no client has this ID", "NOT_FOUND")
-                    check.done()
+                await find_live(session, models.Client, named, check, "clientId")
                 client_id, complainant = named, load.complainant_marker(named)
             now = datetime.datetime.now(UTC)
             row = models.Complaint(
@@ -271,8 +269,7 @@ class RightsMutations:
 
         # The filer gets back what they filed; afterwards only the complainant and
         # administrators can read it (`complaints`).
-        outcome = await run(info, work)
-        return ComplaintPayload(complaint=outcome.value, errors=outcome.errors)
+        return await mutate(info, work, ComplaintPayload, "complaint")
 
     @strawberry.mutation(
         description="Move a complaint along RECEIVED -> UNDER_REVIEW -> "
@@ -303,8 +300,4 @@ class RightsMutations:
             await session.flush()
             return row.id
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return ComplaintPayload(complaint=None, errors=outcome.errors)
-        found = await load.complaints(info.context, principal, ids=[outcome.value])
-        return ComplaintPayload(complaint=Complaint.from_row(*found[0]), errors=[])
+        return await mutate(info, work, ComplaintPayload, "complaint", read_back=_present_complaint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Any
 
 import strawberry
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from strawberry.types import Info
 
 from hmis import hud
 from hmis.auth.policy import Action
+from hmis.auth.principal import Principal
 from hmis.db import history, models, reads
 from hmis.errors import Forbidden
 from hmis.resolvers.validate import Check, today
@@ -20,7 +22,7 @@ from hmis.resolvers.visibility import Visibility
 
 from .. import enums as E
 from ..enrollments import CaseManagerAssignment, Enrollment, Project
-from .common import FieldError, allowed, run
+from .common import FieldError, allowed, find_live, mutate
 
 
 @strawberry.input
@@ -63,13 +65,20 @@ class AssignCaseManagerPayload:
     errors: list[FieldError]
 
 
-async def _live(session, model, id_, check: Check, field: str):
-    row = id_ and await session.get(model, id_)
-    if row is None or getattr(row, "date_deleted", None) is not None:
-        check.fail(field, f"no {model.__tablename__[:-1].replace('_', ' ')} has this ID",
-                   "NOT_FOUND")  # fmt: skip
-        check.done()
-    return row
+async def _client_and_owned(
+    info: Info, session: AsyncSession, check: Check, raw_client_id, model, field: str, raw_id
+) -> tuple[Principal, uuid.UUID, Any]:
+    """The caller, the client and the `model` row named on `field`, found in this order: the
+    row, then whether the caller writes for its organization, then (locked first:
+    `history.begin_write`) the client."""
+    client_id = check.uuid("clientId", raw_client_id)
+    row_id = check.uuid(field, raw_id)
+    check.done()
+    row = await find_live(session, model, row_id, check, field)
+    principal = allowed(info, Action.RECORD_SERVICE, owner_org=row.organization_id)
+    await history.begin_write(session, clients=[client_id])
+    await find_live(session, models.Client, client_id, check, "clientId")
+    return principal, client_id, row
 
 
 async def _present_enrollment(info: Info, enrollment_id: uuid.UUID) -> Enrollment | None:
@@ -89,6 +98,21 @@ async def _present_enrollment(info: Info, enrollment_id: uuid.UUID) -> Enrollmen
     return None
 
 
+async def _present_assignment(info: Info, written) -> CaseManagerAssignment:
+    """The assignment just written (with its case manager) as the caller may see it."""
+    assignment_id, staff = written
+    async with info.context.reading() as session:
+        row = await session.get(models.CaseManagerAssignment, assignment_id)
+        client = await session.get(models.Client, row.client_id)
+        org = await session.get(models.Organization, staff.organization_id)
+    visibility = Visibility.of(info.context)
+    await visibility.decide([client])
+    values = visibility.present(row)
+    if values is None:
+        raise Forbidden("the assignment is not visible to you")
+    return CaseManagerAssignment.of(values, staff, org)
+
+
 @strawberry.type
 class ServiceMutations:
     @strawberry.mutation(description="Enroll a client in a project of your organization.")
@@ -99,13 +123,9 @@ class ServiceMutations:
 
         async def work(session: AsyncSession):
             check = Check()
-            client_id = check.uuid("clientId", input.client_id)
-            project_id = check.uuid("projectId", input.project_id)
-            check.done()
-            project = await _live(session, models.Project, project_id, check, "projectId")
-            principal = allowed(info, Action.RECORD_SERVICE, owner_org=project.organization_id)
-            await history.begin_write(session, clients=[client_id])
-            await _live(session, models.Client, client_id, check, "clientId")
+            principal, client_id, project = await _client_and_owned(
+                info, session, check, input.client_id, models.Project, "projectId", input.project_id
+            )
             check.past_date("entryDate", input.entry_date, earliest=datetime.date(1990, 1, 1))
             if project.operating_start_date:
                 check.not_before("entryDate", input.entry_date, project.operating_start_date,
@@ -116,7 +136,7 @@ class ServiceMutations:
                 .outerjoin(x, (x.enrollment_id == e.id) & reads.live(x))
                 .where(
                     e.client_id == client_id,
-                    e.project_id == project_id,
+                    e.project_id == project.id,
                     reads.live(e),
                     x.id.is_(None),
                 )  # fmt: skip
@@ -141,11 +161,9 @@ class ServiceMutations:
             )  # fmt: skip
             return row.id
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return EnrollmentPayload(enrollment=None, errors=outcome.errors)
-        return EnrollmentPayload(enrollment=await _present_enrollment(info, outcome.value),
-                                 errors=[])  # fmt: skip
+        return await mutate(
+            info, work, EnrollmentPayload, "enrollment", read_back=_present_enrollment
+        )
 
     @strawberry.mutation(description="Record the exit of an enrollment of your organization.")
     async def exit_enrollment(self, info: Info, input: ExitEnrollmentInput) -> EnrollmentPayload:
@@ -155,8 +173,9 @@ class ServiceMutations:
             check = Check()
             enrollment_id = check.uuid("enrollmentId", input.enrollment_id)
             check.done()
-            enrollment = await _live(session, models.Enrollment, enrollment_id, check,
-                                     "enrollmentId")  # fmt: skip
+            enrollment = await find_live(
+                session, models.Enrollment, enrollment_id, check, "enrollmentId"
+            )
             principal = allowed(info, Action.RECORD_SERVICE, owner_org=enrollment.organization_id)
             await history.begin_write(session, clients=[enrollment.client_id])
             existing = await session.scalar(
@@ -181,11 +200,9 @@ class ServiceMutations:
             )  # fmt: skip
             return enrollment.id
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return EnrollmentPayload(enrollment=None, errors=outcome.errors)
-        return EnrollmentPayload(enrollment=await _present_enrollment(info, outcome.value),
-                                 errors=[])  # fmt: skip
+        return await mutate(
+            info, work, EnrollmentPayload, "enrollment", read_back=_present_enrollment
+        )
 
     @strawberry.mutation(description="Assign a case manager of your organization to a client; "
                          "your organization's earlier assignment ends today.")  # fmt: skip
@@ -196,13 +213,15 @@ class ServiceMutations:
 
         async def work(session: AsyncSession):
             check = Check()
-            client_id = check.uuid("clientId", input.client_id)
-            staff_id = check.uuid("staffUserId", input.staff_user_id)
-            check.done()
-            staff = await _live(session, models.StaffUser, staff_id, check, "staffUserId")
-            principal = allowed(info, Action.RECORD_SERVICE, owner_org=staff.organization_id)
-            await history.begin_write(session, clients=[client_id])
-            await _live(session, models.Client, client_id, check, "clientId")
+            principal, client_id, staff = await _client_and_owned(
+                info,
+                session,
+                check,
+                input.client_id,
+                models.StaffUser,
+                "staffUserId",
+                input.staff_user_id,
+            )
             a = models.CaseManagerAssignment
             earlier = await session.scalars(
                 select(a).where(
@@ -220,19 +239,6 @@ class ServiceMutations:
             )  # fmt: skip
             return row.id, staff
 
-        outcome = await run(info, work)
-        if outcome.errors:
-            return AssignCaseManagerPayload(assignment=None, errors=outcome.errors)
-        assignment_id, staff = outcome.value
-        async with info.context.reading() as session:
-            row = await session.get(models.CaseManagerAssignment, assignment_id)
-            client = await session.get(models.Client, row.client_id)
-            org = await session.get(models.Organization, staff.organization_id)
-        visibility = Visibility.of(info.context)
-        await visibility.decide([client])
-        values = visibility.present(row)
-        if values is None:
-            raise Forbidden("the assignment is not visible to you")
-        return AssignCaseManagerPayload(
-            assignment=CaseManagerAssignment.of(values, staff, org), errors=[]
+        return await mutate(
+            info, work, AssignCaseManagerPayload, "assignment", read_back=_present_assignment
         )
