@@ -162,4 +162,3 @@ async def disclosures(session: AsyncSession, *, client_id: uuid.UUID) -> list[mo
         .order_by(models.Disclosure.recorded_at.desc())
     )
     return list(rows)
-
