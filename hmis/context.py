@@ -64,6 +64,10 @@ class RequestContext:
                 yield session
 
     async def close(self) -> None:
+        # The caches refer back to this context (a cycle): emptied, a page's rows are freed
+        # at once instead of waiting for the cyclic garbage collector, whose every pass then
+        # walked them (on a page of 100 clients that cost more than the page's SQL).
+        self.cache.clear()
         if self._session is not None:
             await self._session.close()
             self._session = None

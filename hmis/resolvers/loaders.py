@@ -48,8 +48,13 @@ class Loaders:
         return future.result()
 
     def _by_client(self, read: Callable[..., Awaitable[dict]], **kwargs) -> DataLoader:
+        # The context, not `self`: a loader referring back to `Loaders` would make a cycle that
+        # keeps every loaded row alive until the garbage collector finds it; the context's
+        # caches are emptied when the request ends (`RequestContext.close`).
+        context = self.context
+
         async def load(client_ids):
-            async with self.context.reading() as session:
+            async with context.reading() as session:
                 found = await read(session, client_ids=list(client_ids), **kwargs)
             return [found.get(client_id, []) for client_id in client_ids]
 

@@ -1,0 +1,113 @@
+"""Workload F: workload A over real HTTP, uvicorn in a subprocess on 127.0.0.1, driven by a
+fixed number of concurrent clients for a fixed time (it stops by itself)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from .measure import percentile
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def peak_rss_mib(pid: int) -> float | None:
+    """The process's peak resident memory (Linux VmHWM), or None where /proc is missing."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+@asynccontextmanager
+async def server(env: dict[str, str]):
+    """`uvicorn --factory hmis.app:create_app` (settings from the environment); its base URL.
+
+    One worker process: the machine's other core drives the load. No access log, as behind a
+    proxy that logs requests itself.
+    """
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "hmis.app:create_app",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(*command, env={**os.environ, **env})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base) as probe:
+            for _ in range(200):
+                if process.returncode is not None:
+                    raise RuntimeError(f"uvicorn exited with {process.returncode}")
+                try:
+                    if (await probe.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("uvicorn did not become ready in 20 s")
+        yield base, process.pid
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), timeout=10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def drive(
+    base: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    concurrency: int,
+    seconds: float,
+    warmup: int,
+) -> dict:
+    """`concurrency` clients post `body` back to back for `seconds`; throughput and latency."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+
+        async def one() -> float:
+            started = time.perf_counter()
+            response = await http.post("/graphql", content=body, headers=headers)
+            if response.status_code != 200 or b'"errors"' in response.content:
+                raise RuntimeError(f"workload F: HTTP {response.status_code}")
+            return time.perf_counter() - started
+
+        await asyncio.gather(*(one() for _ in range(warmup)))
+        latencies: list[float] = []
+        deadline = time.perf_counter() + seconds
+
+        async def client() -> None:
+            while time.perf_counter() < deadline:
+                latencies.append(await one())
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    ms = [s * 1000 for s in latencies]
+    return {
+        "concurrency": concurrency,
+        "seconds": round(elapsed, 1),
+        "requests": len(ms),
+        "rps": round(len(ms) / elapsed, 1),
+        "median_ms": round(percentile(ms, 50), 1),
+        "p95_ms": round(percentile(ms, 95), 1),
+    }

@@ -1,0 +1,128 @@
+"""How each workload is measured: latency (rounds interleave the workloads, so a noisy machine
+slows all of them alike and the ratios hold), SQL statements, and memory (tracemalloc, in
+passes of their own because tracing slows every allocation)."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from .workloads import Case
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100), linear between closest ranks."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summary_ms(seconds: list[float]) -> dict[str, float]:
+    ms = [s * 1000 for s in seconds]
+    return {
+        "median_ms": round(statistics.median(ms), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "min_ms": round(min(ms), 2),
+        "samples": len(ms),
+    }
+
+
+async def latencies(cases: list[Case], *, warmup: int, repeat: int) -> dict[str, list[float]]:
+    """`repeat` timed rounds after `warmup` rounds; each round calls every case once."""
+    for _ in range(warmup):
+        for case in cases:
+            await case.call()
+    timings: dict[str, list[float]] = {case.name: [] for case in cases}
+    # As the server does at startup (`hmis.app` lifespan): what is loaded by now lives as long
+    # as the process, and frozen it is not walked again by every full collection.
+    gc.collect()
+    gc.freeze()
+    for _ in range(repeat):
+        for case in cases:
+            started = time.perf_counter()
+            await case.send()
+            timings[case.name].append(time.perf_counter() - started)
+    return timings
+
+
+@contextmanager
+def statements_of(app) -> Iterator[list[str]]:
+    """The SQL statements the app's engine sends inside the block."""
+    sent: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+async def statements_per_request(case: Case) -> int | None:
+    if case.app is None:
+        return None
+    with statements_of(case.app) as sent:
+        await case.send()
+    return len(sent)
+
+
+async def peak_memory(case: Case, *, requests: int = 3) -> float:
+    """The most memory (MiB) one request allocates above what was live before it."""
+    peaks = []
+    for _ in range(requests):
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before, _ = tracemalloc.get_traced_memory()
+            await case.send()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        peaks.append(peak - before)
+    return round(max(peaks) / 2**20, 2)
+
+
+async def growth(case: Case, *, requests: int) -> dict[str, float | int]:
+    """Memory still allocated after `requests` repeated calls, against after the first tenth.
+
+    Traced with tracemalloc (one frame, to keep it cheap); growth beyond a few hundred KiB
+    across the run would be a leak (caches here are bounded: parser/validation LRU of 256).
+    """
+    warm = max(requests // 10, 1)
+    for _ in range(warm):
+        await case.send()
+    gc.collect()
+    tracemalloc.start(1)
+    try:
+        gc.collect()
+        start, _ = tracemalloc.get_traced_memory()
+        marks = []
+        for i in range(requests):
+            await case.send()
+            if (i + 1) % (requests // 4 or 1) == 0:
+                gc.collect()
+                marks.append(tracemalloc.get_traced_memory()[0])
+        gc.collect()
+        end, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return {
+        "requests": requests,
+        "traced_start_mib": round(start / 2**20, 3),
+        "traced_end_mib": round(end / 2**20, 3),
+        "growth_kib": round((end - start) / 1024, 1),
+        "quarters_kib": [round((m - start) / 1024, 1) for m in marks],
+    }
