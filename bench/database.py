@@ -122,6 +122,9 @@ async def prepare(url: str, *, clients: int, reseed: bool) -> SeedInfo:
                 f"the benchmark database holds {found:,} clients, not {clients:,}: "
                 "run with --reseed (or the matching --clients)"
             )
+        # Cheap (a sample per table), and the plans depend on it: a server with autovacuum
+        # off never analyzes a bulk-loaded database by itself.
+        await _analyze(url)
         return SeedInfo(False, None, clients)
     print(f"seeding {clients:,} clients with `hmis seed` (one time; minutes for 100,000)...")
     started = time.perf_counter()

@@ -1,5 +1,5 @@
-"""Workload F: workload A over real HTTP, uvicorn in a subprocess on 127.0.0.1, driven by a
-fixed number of concurrent clients for a fixed time (it stops by itself)."""
+"""Workload F: workload A over real HTTP, `hmis serve` (uvicorn) in a subprocess on 127.0.0.1,
+driven by a fixed number of concurrent clients for a fixed time (it stops by itself)."""
 
 from __future__ import annotations
 
@@ -34,32 +34,40 @@ def peak_rss_mib(pid: int) -> float | None:
 
 
 @asynccontextmanager
-async def server(env: dict[str, str]):
-    """`uvicorn --factory hmis.app:create_app` (settings from the environment); its base URL.
-
-    One worker process: the machine's other core drives the load. No access log, as behind a
-    proxy that logs requests itself.
+async def server(env: dict[str, str], log: Path):
+    """`hmis serve` (uvicorn, settings from the environment, as deployed) on 127.0.0.1 and a
+    free port; its base URL and process id. One process: the machine's other core drives the
+    load. Its output goes to `log` (uvicorn logs each request there).
     """
     port = free_port()
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "hmis.app:create_app",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(*command, env={**os.environ, **env})
+        sys.executable,
+        "-m",
+        "hmis.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as output:
+        process = await asyncio.create_subprocess_exec(
+            *command, env={**os.environ, **env}, stdout=output, stderr=output
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base) as probe:
-            for _ in range(200):
+            for _ in range(300):
                 if process.returncode is not None:
-                    raise RuntimeError(f"uvicorn exited with {process.returncode}")
+                    raise RuntimeError(f"hmis serve exited with {process.returncode}; see {log}")
                 try:
                     if (await probe.get("/healthz")).status_code == 200:
                         break
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
             else:
-                raise RuntimeError("uvicorn did not become ready in 20 s")
+                raise RuntimeError(f"hmis serve did not become ready in 30 s; see {log}")
         yield base, process.pid
     finally:
         if process.returncode is None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache
 
 from hmis.auth.principal import Principal, Role
 from hmis.groups import SHARED_GROUPS, ElementGroup
@@ -87,7 +88,10 @@ def acting_role(principal: Principal | None) -> Role | None:
     """The role that decides what this caller sees; None means no HMIS role (403)."""
     if principal is None:
         return None
-    return next((r for r in PRECEDENCE if r in principal.roles), None)
+    for role in PRECEDENCE:  # a loop, not a generator: asked once per client of a page
+        if role in principal.roles:
+            return role
+    return None
 
 
 def sees_rows(principal: Principal | None) -> bool:
@@ -104,10 +108,18 @@ def sees_rows(principal: Principal | None) -> bool:
 class Access:
     group: ElementGroup
     basis: Basis
+    # Derived from `basis` once: read for every record a page presents.
+    visible: bool = field(init=False)
 
-    @property
-    def visible(self) -> bool:
-        return self.basis in VISIBLE_BASES
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "visible", self.basis in VISIBLE_BASES)
+
+
+@cache
+def _access(table: tuple[tuple[ElementGroup, Basis], ...]) -> dict[ElementGroup, Access]:
+    """The access of a row of the table; shared by every decision that has it (read-only:
+    a page decides for each client, and most decisions are alike)."""
+    return {g: Access(g, b) for g, b in table}
 
 
 @dataclass(frozen=True)
@@ -169,7 +181,7 @@ def decide(principal: Principal, facts: ClientFacts) -> ClientDecision | None:
         return ClientDecision(
             client_id=facts.client_id,
             role=role,
-            access={g: Access(g, b) for g, b in table.items()},
+            access=_access(tuple(table.items())),
             frozen_at=facts.refused_at,
             viewer_org=principal.organization_id,
         )
@@ -179,7 +191,7 @@ def decide(principal: Principal, facts: ClientFacts) -> ClientDecision | None:
     return ClientDecision(
         client_id=facts.client_id,
         role=role,
-        access={g: Access(g, b) for g, b in table.items()},
+        access=_access(tuple(table.items())),
         hide_legal_notes=role is Role.CLIENT,
         research_key=role is Role.RESEARCHER,
     )

@@ -67,9 +67,10 @@ async def clients_page(
     after: uuid.UUID | None,
     filter: EnrollmentFilter | None,
     count: bool = True,
+    tables: frozenset[str] | None = None,
 ) -> tuple[list[tuple[models.Client, ClientDecision]], int | None]:
     """A page of clients with their decisions, and the number of all matches (None unless
-    `count`)."""
+    `count`); `tables`: those the page presents (`Visibility.decide`)."""
     visibility = Visibility.of(context)
     where: list[ColumnElement[bool]] = []
     if filter is not None:
@@ -79,7 +80,7 @@ async def clients_page(
         rows, total = await reads.clients_page(
             session, after=after, limit=first, where=where, count=count
         )
-    decisions = await visibility.decide(rows)
+    decisions = await visibility.decide(rows, tables=tables)
     # Every role that reaches here sees every live row; the check is a guard, not a filter.
     page = [(row, d) for row, d in zip(rows, decisions, strict=True) if d is not None]
     return page, total

@@ -32,6 +32,8 @@ class Visibility:
         self.presented = context.access_log.presented
         self.decisions: dict[uuid.UUID, ClientDecision | None] = {}
         self.states: dict[tuple[str, uuid.UUID], history.RecordState] = {}
+        # Refused clients whose as-of states were loaded for these tables only (`decide`).
+        self._state_tables: dict[uuid.UUID, frozenset[str]] = {}
         self._row_access_checked = False
 
     @classmethod
@@ -60,18 +62,36 @@ class Visibility:
                 raise Forbidden("no active research agreement is recorded for you")
         self._row_access_checked = True
 
-    async def decide(self, clients: list[models.Client]) -> list[ClientDecision | None]:
-        """Decide for a whole page at once; each client is decided once per request."""
+    async def decide(
+        self, clients: list[models.Client], *, tables: Iterable[str] | None = None
+    ) -> list[ClientDecision | None]:
+        """Decide for a whole page at once; each client is decided once per request.
+
+        `tables`: the only tables whose records will be presented for these clients (a page
+        knows from its selection); a refused client's as-of states are then folded for those
+        alone. None (the default): every table.
+        """
+        wanted = None if tables is None else frozenset(tables)
         new = [c.id for c in clients if c.id not in self.decisions]
-        if new:
-            await self._decide(new)
+        # Decided earlier with the states of fewer tables: load the rest now.
+        short = [
+            c.id
+            for c in clients
+            if c.id in self._state_tables
+            and (wanted is None or not wanted <= self._state_tables[c.id])
+        ]
+        if new or short:
+            async with self.context.reading() as session:
+                if new:
+                    await self._decide_in(session, new, wanted)
+                if short:
+                    cutoffs = {i: self.decisions[i].frozen_at for i in short}
+                    await self._load_states(session, cutoffs, None)
         return [self.decisions[c.id] for c in clients]
 
-    async def _decide(self, ids: list[uuid.UUID]) -> None:
-        async with self.context.reading() as session:
-            await self._decide_in(session, ids)
-
-    async def _decide_in(self, session, ids: list[uuid.UUID]) -> None:
+    async def _decide_in(
+        self, session, ids: list[uuid.UUID], tables: frozenset[str] | None = None
+    ) -> None:
         refusals = consents = {}
         own_record = None
         if self.role is Role.AGENCY_STAFF:
@@ -93,12 +113,26 @@ class Visibility:
             if decision is not None and decision.frozen_at is not None:
                 frozen[client_id] = decision.frozen_at
         if frozen:
-            # One query for every refused client of the page, all their records.
+            await self._load_states(session, frozen, tables)
+
+    async def _load_states(
+        self, session, cutoffs: dict[uuid.UUID, datetime], tables: frozenset[str] | None
+    ) -> None:
+        # One query for every refused client of the page, all their records (of `tables`).
+        if tables is None or tables:
             self.states.update(
                 await history.as_of(
-                    session, cutoffs=frozen, organizations=[self.principal.organization_id]
+                    session,
+                    cutoffs=cutoffs,
+                    organizations=[self.principal.organization_id],
+                    entities=tables,
                 )
             )
+        for client_id in cutoffs:
+            if tables is None:
+                self._state_tables.pop(client_id, None)
+            else:
+                self._state_tables[client_id] = tables
 
     def decision(self, client_id: uuid.UUID) -> ClientDecision | None:
         return self.decisions.get(client_id)
@@ -129,19 +163,30 @@ class Visibility:
 
         For a partner looking at a refused client, each field is the one it had at the
         refusal (counting the partner's own later writes); records made later do not exist.
+        Only the fields of `group` are returned (a client row holds two groups, an enrollment
+        row its household too).
         """
         decision = self.decisions.get(row.client_id)
         model = type(row)
         group = group or model.__group__
         if decision is None or not decision.sees_record(group, row.organization_id):
             return None
+        columns = model.group_columns(group)
         if decision.frozen_at is None:
-            values = {c: getattr(row, c) for c in model.data_columns()}
+            # The loaded values themselves: a page presents thousands of fields, and the
+            # ORM's attribute access costs several times a dict lookup.
+            loaded = row.__dict__
+            values = {c: loaded[c] if c in loaded else getattr(row, c) for c in columns}
         else:
+            loaded = self._state_tables.get(row.client_id)
+            if loaded is not None and model.__tablename__ not in loaded:
+                # Not "hidden": the page did not load this table (a field missing from
+                # hmis.schema.clients.FIELD_TABLES). Fail loudly rather than hide data.
+                raise RuntimeError(f"as-of states of {model.__tablename__} were not loaded")
             state = self.states.get((model.__tablename__, row.id))
             if state is None or not state.exists:
                 return None
-            values = {c: state.values.get(c) for c in model.data_columns()}
+            values = {c: state.values.get(c) for c in columns}
         values["id"] = row.id
         values["organization_id"] = row.organization_id
         return values

@@ -16,7 +16,7 @@ from hmis.resolvers import clients as load
 from hmis.resolvers.visibility import Visibility
 
 from . import enums as E
-from .clients import Client
+from .clients import Client, tables_presented
 from .pagination import Connection, connection, decode_cursor, encode_cursor, page_size
 from .selection import selected_names
 
@@ -96,6 +96,7 @@ class ClientQuery:
             organization_id=filter.organization_id
             and load.parse_id(filter.organization_id, "organizationId"),
         )
+        node = selected_names(info, "edges", "node")
         page, total = await load.clients_page(
             info.context,
             # One extra row tells whether another page follows.
@@ -104,9 +105,9 @@ class ClientQuery:
             filter=narrowed,
             # Counting reads every match: only when asked for (None is then never served).
             count="totalCount" in selected_names(info),
+            tables=tables_presented(node),
         )
         rows = page[:size]
-        node = selected_names(info, "edges", "node")
         await load.load_related(
             info.context,
             rows,

@@ -186,3 +186,31 @@ class Client:
             GroupAccess(group=a.group, visible=a.visible, basis=a.basis)
             for a in self.decision.access.values()
         ]
+
+
+# The tables whose records each field of `Client` presents (GraphQL names). A page of clients
+# folds its refused clients' as-of states for the selected fields' tables only; a field not
+# listed here makes it fold every table (a test checks that every field is listed).
+FIELD_TABLES: dict[str, tuple[type[models.ClientData], ...]] = {
+    "id": (),
+    "identity": (models.Client,),
+    "demographics": (models.Client,),
+    "enrollments": (models.Enrollment, models.Exit),
+    "caseManager": (models.CaseManagerAssignment,),
+    "contact": (models.Contact,),
+    "health": (models.HealthRecord, models.Disability),
+    "income": (models.IncomeBenefit,),
+    "domesticViolence": (models.DomesticViolence,),
+    "caseNotes": (models.CaseNote,),
+    "researchKey": (),
+    "access": (),
+    "__typename": (),
+}
+
+
+def tables_presented(fields: set[str]) -> frozenset[str] | None:
+    """The tables presented by these fields of `Client`, or None (every table) when one of
+    them is not in `FIELD_TABLES`."""
+    if not fields <= FIELD_TABLES.keys():
+        return None
+    return frozenset(model.__tablename__ for name in fields for model in FIELD_TABLES[name])

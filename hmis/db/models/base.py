@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, String, TypeDecorator
@@ -111,10 +112,26 @@ class ClientData:
     @classmethod
     def data_columns(cls) -> list[str]:
         """The columns a version records: everything but the stamps and keys."""
-        table = cls.__table__  # type: ignore[attr-defined]
-        return [c.key for c in table.columns if c.key not in cls.STAMP_COLUMNS]
+        return list(_data_columns(cls))
+
+    @classmethod
+    def group_columns(cls, group: ElementGroup) -> tuple[str, ...]:
+        """The data columns of one element group (every data column belongs to one)."""
+        return _group_columns(cls, group)
 
     @classmethod
     def group_of(cls, column: str) -> ElementGroup | None:
         table = cls.__table__  # type: ignore[attr-defined]
         return table.columns[column].info.get("group", cls.__group__)
+
+
+# Cached: asked for every record a page presents; the tables do not change at runtime.
+@cache
+def _data_columns(model: type[ClientData]) -> tuple[str, ...]:
+    table = model.__table__  # type: ignore[attr-defined]
+    return tuple(c.key for c in table.columns if c.key not in model.STAMP_COLUMNS)
+
+
+@cache
+def _group_columns(model: type[ClientData], group: ElementGroup) -> tuple[str, ...]:
+    return tuple(c for c in _data_columns(model) if model.group_of(c) is group)
