@@ -13,22 +13,33 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.engine import make_url
 
-from hmis.db import models, refusals
+from hmis.db import history, models, refusals
 from hmis.db.history import Writer
 from hmis.db.session import is_sqlite, make_engine, make_sessionmaker
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hmis_bench"
 SQLITE_PATH = Path("var/bench/hmis_bench.db")
 SEED = 1
-# Workload C: clients at these positions (in id order) carry a refusal recorded by the bench.
-REFUSED_RANGE_START = 80_000
-REFUSED_RANGE_SIZE = 200  # the largest page (`first` is capped at 200)
+# Where the pages of refused clients start, as a fraction of the CoC in id order (70,000 and
+# 80,000 of 100,000): C's, refused just now, and C-later's, served after the refusal too.
+# Each holds as many clients as the largest page (`first` is capped at 200).
+REFUSED_RANGES = {"C": 0.7, "C-later": 0.8}
+REFUSED_RANGE_SIZE = 200
+
+
+def refused_range_start(clients: int, workload: str) -> int:
+    return int(clients * REFUSED_RANGES[workload])
+
+
 REFUSAL_SUBJECT = "bench-refusal-desk"
+AFTER_SUBJECT = "bench-after-refusal"  # marks what the bench wrote after those refusals
+DATA_NOT_COLLECTED = 99  # HUD 3.12 Destination
 
 
 @dataclass
@@ -161,16 +172,22 @@ async def client_at(url: str, position: int) -> uuid.UUID:
         await engine.dispose()
 
 
-async def ensure_refused_range(url: str) -> dict:
-    """Workload C's page: every client of a contiguous range of ids has refused sharing.
+async def ensure_refused_range(url: str, *, clients: int, workload: str) -> dict:
+    """A page where every client has refused sharing: a contiguous range of ids.
 
-    Refusals are recorded through the real write path (`hmis.db.refusals.record_refusal`, one
-    transaction per client, by the client's own organization), only for clients of the range
-    not already covered, so a reused database is left as it is.
+    Through the real write paths, one transaction per client: the refusal
+    (`hmis.db.refusals.record_refusal`, by the client's own organization). For "C-later" the
+    providers then go on serving the client (`hmis.db.history`): an exit for each open stay,
+    an end date for each current case manager assignment, two new stays (one over) and a new
+    case manager at the client's own organization; a third to a half of these clients'
+    records are then newer than the refusal, as in the seeded histories (half the records of
+    the clients refused there), and the page folds their versions. Only what is missing is
+    written: a reused database is kept as it is.
     """
+    later = workload == "C-later"
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
-    c, coverage = models.Client, models.RefusalCoverage
+    c, coverage, v = models.Client, models.RefusalCoverage, models.RecordVersion
     try:
         async with sessions() as session:
             rows = (
@@ -178,32 +195,99 @@ async def ensure_refused_range(url: str) -> dict:
                     select(c.id, c.organization_id)
                     .where(c.date_deleted.is_(None))
                     .order_by(c.id)
-                    .offset(REFUSED_RANGE_START)
+                    .offset(refused_range_start(clients, workload))
                     .limit(REFUSED_RANGE_SIZE)
                 )
             ).all()
+            ids = [r.id for r in rows]
             covered = set(
                 await session.scalars(
                     select(coverage.client_id).where(
-                        coverage.client_id.in_([r.id for r in rows]), coverage.revoked_at.is_(None)
+                        coverage.client_id.in_(ids), coverage.revoked_at.is_(None)
                     )
                 )
             )
-        recorded = 0
+            served = set(
+                await session.scalars(
+                    select(v.client_id).where(v.client_id.in_(ids), v.subject == AFTER_SUBJECT)
+                )
+            )
+        recorded = written = 0
         for client_id, org_id in rows:
-            if client_id in covered:
-                continue
-            async with sessions() as session, session.begin():
-                writer = Writer(REFUSAL_SUBJECT, org_id)
-                await refusals.record_refusal(session, writer, client_id=client_id)
-            recorded += 1
+            if client_id not in covered:
+                async with sessions() as session, session.begin():
+                    writer = Writer(REFUSAL_SUBJECT, org_id)
+                    await refusals.record_refusal(session, writer, client_id=client_id)
+                recorded += 1
+            if later and client_id not in served:
+                async with sessions() as session, session.begin():
+                    written += await _serve_after_refusal(session, client_id, org_id)
         return {
-            "first_position": REFUSED_RANGE_START,
+            "first_position": refused_range_start(clients, workload),
             "clients": len(rows),
-            "covered_before": len(covered),
-            "recorded_now": recorded,
-            "how": "hmis.db.refusals.record_refusal, one per client, by its own organization",
             "first_id": str(rows[0].id),
+            "refusals_recorded_now": recorded,
+            "records_written_after_refusal_now": written,
+            "how": "record_refusal, one transaction per client, by its organization"
+            + (
+                "; then exits, ended assignments, new stays and case managers through "
+                "hmis.db.history, by the owning organizations"
+                if later
+                else ""
+            ),
         }
     finally:
         await engine.dispose()
+
+
+async def _serve_after_refusal(session, client_id: uuid.UUID, org_id: uuid.UUID | None) -> int:
+    """What providers record after a refusal; the number of records written."""
+    e, x, a = models.Enrollment, models.Exit, models.CaseManagerAssignment
+    today = date.today()
+    records = []
+    open_stays = await session.scalars(
+        select(e).where(
+            e.client_id == client_id,
+            e.date_deleted.is_(None),
+            ~exists().where(x.enrollment_id == e.id, x.date_deleted.is_(None)),
+        )
+    )
+    for stay in open_stays.all():  # each left its project (the project's organization writes)
+        records.append(await _exit(session, stay, today))
+    current = await session.scalars(
+        select(a).where(a.client_id == client_id, a.date_deleted.is_(None), a.end_date.is_(None))
+    )
+    for assignment in current.all():
+        owner = Writer(AFTER_SUBJECT, assignment.organization_id)
+        await history.update(session, owner, assignment, {"end_date": today})
+        records.append(assignment)
+    project = await session.scalar(
+        select(models.Project.id).where(models.Project.organization_id == org_id).limit(1)
+    )
+    staff = await session.scalar(
+        select(models.StaffUser.id).where(models.StaffUser.organization_id == org_id).limit(1)
+    )
+    if project is not None and staff is not None:
+        # Two more stays at the client's own organization (one already over) and a new
+        # case manager there.
+        writer = Writer(AFTER_SUBJECT, org_id)
+        for entry in (today - timedelta(days=60), today - timedelta(days=7)):
+            stay = await history.create(
+                session, writer, e, client_id=client_id, project_id=project, entry_date=entry
+            )
+            records.append(stay)
+            if entry < today - timedelta(days=30):
+                records.append(await _exit(session, stay, today - timedelta(days=30)))
+        records.append(
+            await history.create(
+                session, writer, a, client_id=client_id, staff_user_id=staff, start_date=today
+            )  # fmt: skip
+        )
+    return len(records)
+
+
+async def _exit(session, stay: models.Enrollment, on: date) -> models.Exit:
+    owner = Writer(AFTER_SUBJECT, stay.organization_id)  # the project's organization
+    return await history.create(session, owner, models.Exit, enrollment_id=stay.id,
+                                client_id=stay.client_id, exit_date=on,
+                                destination=DATA_NOT_COLLECTED)  # fmt: skip

@@ -33,6 +33,18 @@ def peak_rss_mib(pid: int) -> float | None:
     return None
 
 
+def process_counters(pid: int) -> dict[str, float] | None:
+    """CPU seconds (user, system) and minor page faults of a process so far (Linux), or None
+    where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    # After the command name: state is field 3, minflt 10, utime 14, stime 15 (proc(5)).
+    return {"faults": int(fields[7]), "user": int(fields[11]) / tick, "sys": int(fields[12]) / tick}
+
+
 @asynccontextmanager
 async def server(env: dict[str, str], log: Path):
     """`hmis serve` (uvicorn, settings from the environment, as deployed) on 127.0.0.1 and a
@@ -87,8 +99,10 @@ async def drive(
     concurrency: int,
     seconds: float,
     warmup: int,
+    pid: int | None = None,
 ) -> dict:
-    """`concurrency` clients post `body` back to back for `seconds`; throughput and latency."""
+    """`concurrency` clients post `body` back to back for `seconds`; throughput and latency,
+    and what the server process (`pid`) spent per request: CPU time and minor page faults."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
 
@@ -107,11 +121,24 @@ async def drive(
             while time.perf_counter() < deadline:
                 latencies.append(await one())
 
+        before = pid and process_counters(pid)
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
+        after = pid and process_counters(pid)
     ms = [s * 1000 for s in latencies]
+    server = {}
+    if before and after and ms:
+        server = {
+            "server_cpu_ms": round(
+                (after["user"] + after["sys"] - before["user"] - before["sys"]) / len(ms) * 1000,
+                1,
+            ),
+            "server_sys_ms": round((after["sys"] - before["sys"]) / len(ms) * 1000, 1),
+            "server_page_faults": round((after["faults"] - before["faults"]) / len(ms), 1),
+        }
     return {
+        **server,
         "concurrency": concurrency,
         "seconds": round(elapsed, 1),
         "requests": len(ms),

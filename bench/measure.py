@@ -1,11 +1,13 @@
-"""How each workload is measured: latency (rounds interleave the workloads, so a noisy machine
-slows all of them alike and the ratios hold), SQL statements, and memory (tracemalloc, in
-passes of their own because tracing slows every allocation)."""
+"""How each workload is measured: latency, CPU time and page faults per request (rounds
+interleave the workloads, so a noisy machine slows all of them alike and the ratios hold), SQL
+statements, and memory: the peak of one request (tracemalloc, in a pass of its own because
+tracing slows every allocation) and what stays allocated across many."""
 
 from __future__ import annotations
 
 import gc
 import os
+import resource
 import statistics
 import sys
 import time
@@ -30,32 +32,44 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def summary_ms(seconds: list[float]) -> dict[str, float]:
-    ms = [s * 1000 for s in seconds]
+def summary(found: dict[str, list[float]]) -> dict[str, float]:
+    """Median, p95 and minimum latency (ms) of one workload's timed requests, with its mean
+    CPU time (the process's, ms) and minor page faults per request."""
+    ms = [s * 1000 for s in found["seconds"]]
     return {
         "median_ms": round(statistics.median(ms), 2),
         "p95_ms": round(percentile(ms, 95), 2),
         "min_ms": round(min(ms), 2),
         "samples": len(ms),
+        "cpu_ms": round(statistics.mean(found["cpu"]) * 1000, 2),
+        "page_faults": round(statistics.mean(found["faults"]), 1),
     }
 
 
-async def latencies(cases: list[Case], *, warmup: int, repeat: int) -> dict[str, list[float]]:
-    """`repeat` timed rounds after `warmup` rounds; each round calls every case once."""
+def _faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+async def latencies(cases: list[Case], *, warmup: int, repeat: int) -> dict[str, dict]:
+    """`repeat` timed rounds after `warmup` rounds; each round calls every case once. Per
+    request: wall time, this process's CPU time, and its minor page faults."""
     for _ in range(warmup):
         for case in cases:
             await case.call()
-    timings: dict[str, list[float]] = {case.name: [] for case in cases}
+    found = {case.name: {"seconds": [], "cpu": [], "faults": []} for case in cases}
     # As the server does at startup (`hmis.app` lifespan): what is loaded by now lives as long
     # as the process, and frozen it is not walked again by every full collection.
     gc.collect()
     gc.freeze()
     for _ in range(repeat):
         for case in cases:
-            started = time.perf_counter()
+            faults, cpu, started = _faults(), time.process_time(), time.perf_counter()
             await case.send()
-            timings[case.name].append(time.perf_counter() - started)
-    return timings
+            mine = found[case.name]
+            mine["seconds"].append(time.perf_counter() - started)
+            mine["cpu"].append(time.process_time() - cpu)
+            mine["faults"].append(_faults() - faults)
+    return found
 
 
 @contextmanager

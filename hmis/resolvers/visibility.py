@@ -126,6 +126,8 @@ class Visibility:
                     cutoffs=cutoffs,
                     organizations=[self.principal.organization_id],
                     entities=tables,
+                    # The others read now as they did then (`inspect`).
+                    changed_only=True,
                 )
             )
         for client_id in cutoffs:
@@ -172,7 +174,9 @@ class Visibility:
         if decision is None or not decision.sees_record(group, row.organization_id):
             return None
         columns = model.group_columns(group)
-        if decision.frozen_at is None:
+        # A record not written since the refusal stood then as it stands now (its last write
+        # stamped `date_updated`); only the others are read as of the refusal.
+        if decision.frozen_at is None or row.date_updated <= decision.frozen_at:
             # The loaded values themselves: a page presents thousands of fields, and the
             # ORM's attribute access costs several times a dict lookup.
             loaded = row.__dict__
