@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from . import audit
+from .batch import among
 from .models import MODELS_BY_TABLE, Client, ClientData, RecordVersion, WriteClock
 from .models.audit import AuditAction
 from .models.base import UTCDateTime
@@ -392,7 +393,7 @@ async def as_of(
     columns = (rv.entity, rv.record_id, rv.client_id, rv.seq, rv.kind, rv.organization_id,
                rv.recorded_at, rv.changes)  # fmt: skip
     query = select(*columns).where(
-        RecordVersion.client_id.in_(list(cutoffs)),
+        among(session, RecordVersion.client_id, cutoffs),
         or_(
             RecordVersion.recorded_at <= latest,
             RecordVersion.organization_id.in_(list(orgs)),

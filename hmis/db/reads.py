@@ -12,6 +12,8 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import models
+from .batch import among
+from .records import Shape, presented_columns
 
 
 def live(model) -> ColumnElement[bool]:
@@ -50,7 +52,7 @@ async def clients_by_id(session: AsyncSession, *, ids: Iterable[uuid.UUID]) -> l
     if not ids:
         return []
     rows = await session.scalars(
-        select(models.Client).where(models.Client.id.in_(ids), live(models.Client))
+        select(models.Client).where(among(session, models.Client.id, ids), live(models.Client))
     )
     return list(rows)
 
@@ -65,7 +67,7 @@ async def active_refusals(
     coverage = models.RefusalCoverage
     rows = await session.execute(
         select(coverage.client_id, func.min(coverage.refused_at))
-        .where(coverage.client_id.in_(ids), coverage.revoked_at.is_(None))
+        .where(among(session, coverage.client_id, ids), coverage.revoked_at.is_(None))
         .group_by(coverage.client_id)
     )
     return {client_id: at for client_id, at in rows}
@@ -79,7 +81,9 @@ async def research_consents(
         return set()
     consent = models.ResearchConsent
     rows = await session.scalars(
-        select(consent.client_id).where(consent.client_id.in_(ids), consent.revoked_at.is_(None))
+        select(consent.client_id).where(
+            among(session, consent.client_id, ids), consent.revoked_at.is_(None)
+        )
     )
     return set(rows)
 
@@ -112,35 +116,55 @@ def _grouped(rows, key) -> dict[uuid.UUID, list]:
     return grouped
 
 
+# The columns of the reference rows that come with presented records (projects, staff, their
+# organizations): what the API shows of them.
+ORGANIZATION = (models.Organization, ("id", "name", "victim_service_provider"))
+PROJECT = (models.Project, ("id", "name", "project_type", "organization_id"))
+STAFF = (models.StaffUser, ("id", "first_name", "last_name", "phone", "extension", "email",
+                            "organization_id"))  # fmt: skip
+ENROLLMENTS = Shape(
+    (models.Enrollment, presented_columns(models.Enrollment)),
+    (models.Exit, presented_columns(models.Exit)),
+    PROJECT,
+    ORGANIZATION,
+)
+ASSIGNMENTS = Shape(
+    (models.CaseManagerAssignment, presented_columns(models.CaseManagerAssignment)),
+    STAFF,
+    ORGANIZATION,
+)
+
+
 async def enrollments(
     session: AsyncSession, *, client_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple]]:
-    """(enrollment, live exit or None, project, its organization) per client, newest first."""
+    """(enrollment, live exit or None, project, its organization) per client, newest first,
+    as records (`hmis.db.records`)."""
     e, x, p, o = models.Enrollment, models.Exit, models.Project, models.Organization
     rows = await session.execute(
-        select(e, x, p, o)
+        select(*ENROLLMENTS.columns)
         .join(p, p.id == e.project_id)
         .join(o, o.id == p.organization_id)
         .outerjoin(x, and_(x.enrollment_id == e.id, live(x)))
-        .where(e.client_id.in_(list(client_ids)), live(e))
+        .where(among(session, e.client_id, client_ids), live(e))
         .order_by(e.client_id, e.entry_date.desc(), e.id)
     )
-    return _grouped(rows, key=lambda r: r[0].client_id)
+    return _grouped(ENROLLMENTS.records(rows), key=lambda r: r[0].client_id)
 
 
 async def case_manager_assignments(
     session: AsyncSession, *, client_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple]]:
-    """(assignment, staff user, their organization) per client, newest first."""
+    """(assignment, staff user, their organization) per client, newest first, as records."""
     a, s, o = models.CaseManagerAssignment, models.StaffUser, models.Organization
     rows = await session.execute(
-        select(a, s, o)
+        select(*ASSIGNMENTS.columns)
         .join(s, s.id == a.staff_user_id)
         .join(o, o.id == s.organization_id)
-        .where(a.client_id.in_(list(client_ids)), live(a))
+        .where(among(session, a.client_id, client_ids), live(a))
         .order_by(a.client_id, a.start_date.desc(), a.date_created.desc())
     )
-    return _grouped(rows, key=lambda r: r[0].client_id)
+    return _grouped(ASSIGNMENTS.records(rows), key=lambda r: r[0].client_id)
 
 
 async def client_records(
@@ -148,7 +172,7 @@ async def client_records(
 ) -> dict[uuid.UUID, list]:
     """Live records of one agency-only table, per client, newest first."""
     order = getattr(model, "information_date", None) or getattr(model, "note_date", None)
-    query = select(model).where(model.client_id.in_(list(client_ids)), live(model))
+    query = select(model).where(among(session, model.client_id, client_ids), live(model))
     if order is not None:
         query = query.order_by(order.desc())
     rows = await session.scalars(query.order_by(model.date_updated.desc()))

@@ -151,7 +151,7 @@ class Visibility:
         """The values of one record as the caller may see them, or None when hidden; what is
         returned is noted as presented (the audit log's record of what the caller received).
         """
-        group = group or type(row).__group__
+        group = group or row.__model__.__group__
         values = self.inspect(row, group)
         if values is not None:
             self.presented.add((row.client_id, group))
@@ -169,7 +169,7 @@ class Visibility:
         row its household too).
         """
         decision = self.decisions.get(row.client_id)
-        model = type(row)
+        model = row.__model__
         group = group or model.__group__
         if decision is None or not decision.sees_record(group, row.organization_id):
             return None

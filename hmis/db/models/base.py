@@ -39,6 +39,13 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def result_processor(self, dialect, coltype):
+        # asyncpg hands back aware UTC datetimes already (whatever the session's time zone):
+        # no Python call per value, and a page reads thousands of these stamps.
+        if dialect.driver == "asyncpg":
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value, dialect):
         if value is None:
             return None
@@ -108,6 +115,11 @@ class ClientData:
             "version",
         }
     )
+
+    @property
+    def __model__(self) -> type[ClientData]:
+        """The model this is a row of (a `hmis.db.records.Record` names its model alike)."""
+        return type(self)
 
     @classmethod
     def data_columns(cls) -> list[str]:

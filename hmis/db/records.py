@@ -1,0 +1,68 @@
+"""Read-only rows for presenting, read without the ORM.
+
+A page of 100 clients reads about a thousand rows of enrollments, exits and case manager
+assignments, with their projects, staff and organizations. Built as ORM objects they cost more
+than all the page's SQL (bench/README.md); as records, plain objects with the columns as
+attributes, a fraction of it. A record of client data names its model (`__model__`, as ORM
+rows do: `ClientData.__model__`), so `hmis.resolvers.visibility` presents both alike. Records
+are never written back: writes load ORM rows through `hmis.db.history`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import Any, ClassVar
+
+from .models import ClientData
+
+# What presenting reads of a record of client data besides its data columns
+# (`Visibility.inspect`); the other stamps (who wrote it, when it was created...) stay unread.
+PRESENTED_STAMPS = ("id", "organization_id", "date_updated")
+
+
+class Record:
+    __model__: ClassVar[type]
+
+    def __repr__(self) -> str:
+        return f"<{self.__model__.__name__} record {self.__dict__.get('id')}>"
+
+
+@cache
+def _record_class(model: type) -> type[Record]:
+    return type(f"{model.__name__}Record", (Record,), {"__model__": model})
+
+
+@cache
+def presented_columns(model: type[ClientData]) -> tuple[str, ...]:
+    """The columns to read of client data that is only presented: its data and the stamps
+    presenting needs."""
+    return PRESENTED_STAMPS + tuple(model.data_columns())
+
+
+class Shape:
+    """The columns one statement selects from several models (for each, the given names),
+    and how each result row is cut into one record per model."""
+
+    def __init__(self, *parts: tuple[type, Sequence[str]]):
+        self.parts = [(_record_class(model), tuple(names)) for model, names in parts]
+        self.columns = [model.__table__.c[name] for model, names in parts for name in names]
+
+    def records(self, rows: Iterable[Sequence[Any]]) -> list[tuple[Record | None, ...]]:
+        """One tuple of records per row; None for a model whose `id` is null (an outer join
+        that found nothing)."""
+        out = []
+        for row in rows:
+            start, found = 0, []
+            for cls, names in self.parts:
+                end = start + len(names)
+                values = dict(zip(names, row[start:end], strict=True))
+                if values.get("id", True) is None:
+                    found.append(None)
+                else:
+                    record = cls.__new__(cls)
+                    record.__dict__ = values
+                    found.append(record)
+                start = end
+            out.append(tuple(found))
+        return out
