@@ -39,6 +39,7 @@ class RequestContext:
     _session: AsyncSession | None = None
     # Field resolvers run concurrently; one session serves one statement at a time.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _read_failed: bool = False
 
     async def session(self) -> AsyncSession:
         """One session per request; mutations commit it, queries only read."""
@@ -50,18 +51,34 @@ class RequestContext:
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """The request's session, held by one resolver at a time."""
         async with self._lock:
-            yield await self.session()
+            try:
+                yield await self.session()
+            except BaseException:
+                self._read_failed = True  # its transaction may be aborted (PostgreSQL)
+                raise
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
         """One transaction for a whole mutation: committed at the end, rolled back on any
-        error, so a failed request changes nothing."""
+        error, so a failed request changes nothing.
+
+        It carries on the transaction of the request's reads (at READ COMMITTED each
+        statement reads what is committed when it starts, as in a new transaction): two
+        round trips fewer for the audit events of every page. Unless a read failed in it,
+        which may have aborted it: then it is ended first."""
         async with self._lock:
             session = await self.session()
-            if session.in_transaction():  # end the read-only transaction of earlier reads
-                await session.commit()
-            async with session.begin():
+            if self._read_failed and session.in_transaction():
+                await session.rollback()
+            self._read_failed = False
+            if not session.in_transaction():
+                await session.begin()
+            try:
                 yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
 
     async def close(self) -> None:
         # The caches refer back to this context (a cycle): emptied, a page's rows are freed

@@ -5,14 +5,17 @@ administrators and auditors only; never a value of client data nor a search term
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from hmis.db import models
+from hmis.db import audit, models
 
 from . import people
 from .support import gql, post_graphql, serve
@@ -247,6 +250,36 @@ async def test_the_chain_holds_and_verify_checks_every_event(api, token, logged_
     nodes = [e["node"] for e in reversed(data["auditEvents"]["edges"])]
     assert nodes[0]["prevHash"] == "0" * 64
     assert [n["prevHash"] for n in nodes[1:]] == [n["hash"] for n in nodes[:-1]]
+
+
+def test_an_event_hash_is_sha256_of_its_canonical_json():
+    """The chain's format, fixed (chains already written must keep verifying): SHA-256 of the
+    hashed columns as compact JSON with sorted keys. PostgreSQL builds the same text."""
+    values = {
+        "at": datetime(2026, 11, 24, 1, 2, 3, 45, tzinfo=UTC), "actor_subject": 'Zoë "Q" \\ x',
+        "actor_client_id": None, "organization_id": uuid.uuid4(), "roles": ["b", "a"],
+        "client_id": uuid.uuid4(), "action": "VIEW", "groups": [], "purpose": None,
+        "request_id": "r1", "operation_name": "Ünï", "prev_hash": "f" * 64,
+    }  # fmt: skip
+    body = {c: audit._canonical(values[c]) for c in audit.HASHED_COLUMNS}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert audit.event_hash(values) == hashlib.sha256(text.encode()).hexdigest()
+
+
+async def test_a_batch_of_any_text_chains_and_verifies(sessions):
+    """Names, quotes and non-ASCII text in events chain on both databases as `verify`, in
+    Python, computes them (on PostgreSQL the chain is made in SQL)."""
+    event = {"actor_subject": 'Zoë "Q" \\', "actor_client_id": "sv\u00e9", "roles": ["a", "b"],
+             "organization_id": None, "client_id": uuid.uuid4(), "action": "VIEW",
+             "groups": ["IDENTITY"], "purpose": None, "request_id": "r", "operation_name": "Ü"}  # fmt: skip
+    for batch in (1, 3):
+        async with sessions() as s, s.begin():
+            await audit.append(s, [dict(event, client_id=uuid.uuid4()) for _ in range(batch)])
+    async with sessions() as s:
+        found = await audit.verify(s)
+        stored = await s.scalar(select(models.AuditEvent.actor_subject).limit(1))
+    assert found.ok and found.checked == 4, found
+    assert stored == event["actor_subject"]
 
 
 async def test_concurrent_requests_extend_one_chain(api, token, sessions, world):

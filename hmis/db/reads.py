@@ -13,11 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import models
 from .batch import among
-from .records import Shape, presented_columns
+from .records import Record, Shape, presented_columns
 
 
 def live(model) -> ColumnElement[bool]:
     return model.date_deleted.is_(None)
+
+
+CLIENTS = Shape((models.Client, presented_columns(models.Client)))
 
 
 async def clients_page(
@@ -27,34 +30,34 @@ async def clients_page(
     limit: int,
     where: Iterable[ColumnElement[bool]] = (),
     count: bool = True,
-) -> tuple[list[models.Client], int | None]:
-    """One page of live clients in id order after `after`, with the number of all matches
-    (whatever the cursor) in the same statement; without `count`, no count (None): counting
-    reads every match, which costs more than the page itself on a large CoC."""
+) -> tuple[list[Record], int | None]:
+    """One page of live clients in id order after `after` (records, `hmis.db.records`), with
+    the number of all matches (whatever the cursor) in the same statement; without `count`,
+    no count (None): counting reads every match, which costs more than the page itself on a
+    large CoC."""
     conditions = [live(models.Client), *where]
-    if not count:
-        query = select(models.Client).where(*conditions)
-        if after is not None:
-            query = query.where(models.Client.id > after)
-        return list(await session.scalars(query.order_by(models.Client.id).limit(limit))), None
     total = select(func.count()).select_from(models.Client).where(*conditions).scalar_subquery()
-    query = select(models.Client, total.label("total")).where(*conditions)
+    columns = [*CLIENTS.columns, total.label("total")] if count else CLIENTS.columns
+    query = select(*columns).where(*conditions)
     if after is not None:
         query = query.where(models.Client.id > after)
     rows = (await session.execute(query.order_by(models.Client.id).limit(limit))).all()
+    if not count:
+        return [r[0] for r in CLIENTS.records(rows)], None
     if not rows:  # past the end: the count still answers
         return [], int(await session.scalar(select(total)) or 0)
-    return [row[0] for row in rows], int(rows[0][1])
+    return [r[0] for r in CLIENTS.records(row[:-1] for row in rows)], int(rows[0][-1])
 
 
-async def clients_by_id(session: AsyncSession, *, ids: Iterable[uuid.UUID]) -> list[models.Client]:
+async def clients_by_id(session: AsyncSession, *, ids: Iterable[uuid.UUID]) -> list[Record]:
+    """The live clients among `ids`, as records."""
     ids = list(ids)
     if not ids:
         return []
-    rows = await session.scalars(
-        select(models.Client).where(among(session, models.Client.id, ids), live(models.Client))
+    rows = await session.execute(
+        select(*CLIENTS.columns).where(among(session, models.Client.id, ids), live(models.Client))
     )
-    return list(rows)
+    return [r[0] for r in CLIENTS.records(rows)]
 
 
 async def active_refusals(

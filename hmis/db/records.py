@@ -30,7 +30,10 @@ class Record:
 
 @cache
 def _record_class(model: type) -> type[Record]:
-    return type(f"{model.__name__}Record", (Record,), {"__model__": model})
+    # The plain properties a model defines for its readers (`Client.client_id`) serve its
+    # records too.
+    properties = {k: v for k, v in vars(model).items() if isinstance(v, property)}
+    return type(f"{model.__name__}Record", (Record,), {**properties, "__model__": model})
 
 
 @cache
@@ -41,28 +44,37 @@ def presented_columns(model: type[ClientData]) -> tuple[str, ...]:
 
 
 class Shape:
-    """The columns one statement selects from several models (for each, the given names),
-    and how each result row is cut into one record per model."""
+    """The columns one statement selects from several models (for each, the given names, `id`
+    first), and how each result row is cut into one record per model."""
 
     def __init__(self, *parts: tuple[type, Sequence[str]]):
-        self.parts = [(_record_class(model), tuple(names)) for model, names in parts]
+        self.parts, start = [], 0
+        for model, names in parts:
+            if names[0] != "id":  # a record's id tells whether the row holds one
+                raise ValueError(f"{model.__name__}: `id` first, not {names[0]}")
+            # Reference rows (a project, a staff member) repeat along a result: one record each.
+            shared = not issubclass(model, ClientData)
+            self.parts.append((_record_class(model), tuple(names), start, shared))
+            start += len(names)
         self.columns = [model.__table__.c[name] for model, names in parts for name in names]
 
     def records(self, rows: Iterable[Sequence[Any]]) -> list[tuple[Record | None, ...]]:
         """One tuple of records per row; None for a model whose `id` is null (an outer join
         that found nothing)."""
-        out = []
+        out, seen = [], {}
         for row in rows:
-            start, found = 0, []
-            for cls, names in self.parts:
-                end = start + len(names)
-                values = dict(zip(names, row[start:end], strict=True))
-                if values.get("id", True) is None:
+            row, found = tuple(row), []
+            for cls, names, start, shared in self.parts:
+                key = row[start]
+                if key is None:
                     found.append(None)
+                elif shared and (cls, key) in seen:
+                    found.append(seen[cls, key])
                 else:
                     record = cls.__new__(cls)
-                    record.__dict__ = values
+                    record.__dict__ = dict(zip(names, row[start : start + len(names)]))
                     found.append(record)
-                start = end
+                    if shared:
+                        seen[cls, key] = record
             out.append(tuple(found))
         return out

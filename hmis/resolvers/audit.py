@@ -121,24 +121,25 @@ class AccessLog:
         return events
 
 
-def _event(
-    context: RequestContext, client_id: uuid.UUID, action: AuditAction, groups
-) -> dict[str, Any]:
+def _events(context: RequestContext, found: Iterable[tuple[uuid.UUID, AuditAction, Any]]):
+    """The events of a request: who, for whom and why (the same for each), then per client
+    the action and the groups."""
     principal: Principal = context.principal
     purpose = context.purpose or DEFAULT_PURPOSE.get(acting_role(principal))
-    return {
+    who = {
         "actor_subject": principal.subject,
         "actor_client_id": principal.client_id,
         "organization_id": principal.organization_id,
         "roles": sorted(role.value for role in principal.roles),
-        "client_id": client_id,
-        "action": action.value,
-        "groups": audit.group_names(groups),
         "purpose": purpose and purpose.value,
         "request_id": context.request_id,
         "operation_name": (context.operation_name or None)
         and context.operation_name[:MAX_OPERATION_NAME],
     }
+    return [
+        {**who, "client_id": client_id, "action": action.value, "groups": audit.group_names(groups)}
+        for client_id, action, groups in found
+    ]
 
 
 async def record_writes(context: RequestContext, session: AsyncSession) -> None:
@@ -147,9 +148,8 @@ async def record_writes(context: RequestContext, session: AsyncSession) -> None:
     for (client_id, _action), groups in written.items():
         context.access_log.written[client_id].update(groups)
     if written and not context.settings.unsafe_disable_audit:
-        await audit.append(
-            session, [_event(context, c, action, g) for (c, action), g in written.items()]
-        )
+        found = [(client_id, action, g) for (client_id, action), g in written.items()]
+        await audit.append(session, _events(context, found))
 
 
 async def record_reads(context: RequestContext) -> None:
@@ -158,7 +158,7 @@ async def record_reads(context: RequestContext) -> None:
     if not events or context.settings.unsafe_disable_audit or context.principal is None:
         return
     async with context.writing() as session:
-        await audit.append(session, [_event(context, *event) for event in events])
+        await audit.append(session, _events(context, events))
 
 
 # --- the client's accounting of disclosures (myRecord) ----------------------------------------
