@@ -269,9 +269,18 @@ def test_an_event_hash_is_sha256_of_its_canonical_json():
 async def test_a_batch_of_any_text_chains_and_verifies(sessions):
     """Names, quotes and non-ASCII text in events chain on both databases as `verify`, in
     Python, computes them (on PostgreSQL the chain is made in SQL)."""
-    event = {"actor_subject": 'Zoë "Q" \\', "actor_client_id": "sv\u00e9", "roles": ["a", "b"],
-             "organization_id": None, "client_id": uuid.uuid4(), "action": "VIEW",
-             "groups": ["IDENTITY"], "purpose": None, "request_id": "r", "operation_name": "Ü"}  # fmt: skip
+    event = {
+        "actor_subject": 'Zoë "Q" \\',
+        "actor_client_id": "sv\u00e9",
+        "roles": ["a", "b"],
+        "organization_id": None,
+        "client_id": uuid.uuid4(),
+        "action": "VIEW",
+        "groups": ["IDENTITY"],
+        "purpose": None,
+        "request_id": "r",
+        "operation_name": "Ü",
+    }
     for batch in (1, 3):
         async with sessions() as s, s.begin():
             await audit.append(s, [dict(event, client_id=uuid.uuid4()) for _ in range(batch)])

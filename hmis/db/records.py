@@ -72,7 +72,7 @@ class Shape:
                     found.append(seen[cls, key])
                 else:
                     record = cls.__new__(cls)
-                    record.__dict__ = dict(zip(names, row[start : start + len(names)]))
+                    record.__dict__ = dict(zip(names, row[start:], strict=False))
                     found.append(record)
                     if shared:
                         seen[cls, key] = record
