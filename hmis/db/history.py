@@ -18,13 +18,13 @@ from functools import cache
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Numeric, Uuid, exists, func, or_, select, text
+from sqlalchemy import Boolean, Date, Numeric, Uuid, bindparam, exists, func, or_, select, text
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from . import audit
-from .batch import among
+from .batch import among_param
 from .models import MODELS_BY_TABLE, Client, ClientData, RecordVersion, WriteClock
 from .models.audit import AuditAction
 from .models.base import UTCDateTime
@@ -366,6 +366,38 @@ def fold(
     return states
 
 
+@cache
+def _versions(dialect: str, by_entity: bool, changed_only: bool):
+    """The versions `as_of` folds, as one statement built once per database and variant."""
+    rv = RecordVersion
+    # Plain rows of the columns `fold` reads: versions are immutable, so the ORM's identity
+    # map and change tracking would only cost time (a page of refused clients folds
+    # thousands of versions).
+    columns = (rv.entity, rv.record_id, rv.client_id, rv.seq, rv.kind, rv.organization_id,
+               rv.recorded_at, rv.changes)  # fmt: skip
+    # The SQL bound is the latest cutoff of the set; each client's own cutoff is applied after.
+    query = select(*columns).where(
+        among_param(dialect, rv.client_id, "clients"),
+        or_(
+            rv.recorded_at <= bindparam("latest", type_=rv.recorded_at.type),
+            among_param(dialect, rv.organization_id, "organizations"),
+            rv.kind.in_(ALWAYS_VISIBLE_KINDS),
+        ),
+    )
+    if by_entity:
+        query = query.where(among_param(dialect, rv.entity, "entities"))
+    if changed_only:
+        later = aliased(rv)
+        query = query.where(
+            exists().where(
+                later.entity == rv.entity,
+                later.record_id == rv.record_id,
+                later.recorded_at > bindparam("earliest", type_=rv.recorded_at.type),
+            )
+        )
+    return query
+
+
 async def as_of(
     session: AsyncSession,
     *,
@@ -385,33 +417,18 @@ async def as_of(
     if not cutoffs:
         return {}
     orgs = set(organizations)
-    latest = max(cutoffs.values())
-    rv = RecordVersion
-    # Plain rows of the columns `fold` reads: versions are immutable, so the ORM's identity
-    # map and change tracking would only cost time (a page of refused clients folds
-    # thousands of versions).
-    columns = (rv.entity, rv.record_id, rv.client_id, rv.seq, rv.kind, rv.organization_id,
-               rv.recorded_at, rv.changes)  # fmt: skip
-    query = select(*columns).where(
-        among(session, RecordVersion.client_id, cutoffs),
-        or_(
-            RecordVersion.recorded_at <= latest,
-            RecordVersion.organization_id.in_(list(orgs)),
-            RecordVersion.kind.in_(ALWAYS_VISIBLE_KINDS),
-        ),
-    )
+    params = {
+        "clients": list(cutoffs),
+        "latest": max(cutoffs.values()),
+        "organizations": list(orgs),
+    }
     if entities is not None:
-        query = query.where(RecordVersion.entity.in_(list(entities)))
+        params["entities"] = list(entities)
     if changed_only:
-        later = aliased(RecordVersion)
-        query = query.where(
-            exists().where(
-                later.entity == RecordVersion.entity,
-                later.record_id == RecordVersion.record_id,
-                later.recorded_at > min(cutoffs.values()),
-            )
-        )
-    rows = (await session.execute(query)).all()
+        params["earliest"] = min(cutoffs.values())
+    dialect = session.bind.dialect.name
+    query = _versions(dialect, entities is not None, changed_only)
+    rows = (await session.execute(query, params)).all()
 
     # The SQL bound is the latest cutoff of the set; each client's own cutoff is applied here.
     def seen(v: RecordVersion) -> bool:

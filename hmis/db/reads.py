@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import models
-from .batch import among
+from .batch import among, among_param, built_once
 from .records import Record, Shape, presented_columns
 
 
@@ -60,6 +60,16 @@ async def clients_by_id(session: AsyncSession, *, ids: Iterable[uuid.UUID]) -> l
     return [r[0] for r in CLIENTS.records(rows)]
 
 
+@built_once
+def _active_refusals(dialect: str):
+    coverage = models.RefusalCoverage
+    return (
+        select(coverage.client_id, func.min(coverage.refused_at))
+        .where(among_param(dialect, coverage.client_id, "ids"), coverage.revoked_at.is_(None))
+        .group_by(coverage.client_id)
+    )
+
+
 async def active_refusals(
     session: AsyncSession, *, client_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, datetime]:
@@ -67,12 +77,7 @@ async def active_refusals(
     ids = list(client_ids)
     if not ids:
         return {}
-    coverage = models.RefusalCoverage
-    rows = await session.execute(
-        select(coverage.client_id, func.min(coverage.refused_at))
-        .where(among(session, coverage.client_id, ids), coverage.revoked_at.is_(None))
-        .group_by(coverage.client_id)
-    )
+    rows = await session.execute(_active_refusals(session), {"ids": ids})
     return {client_id: at for client_id, at in rows}
 
 
@@ -138,35 +143,45 @@ ASSIGNMENTS = Shape(
 )
 
 
+@built_once
+def _enrollments(dialect: str):
+    e, x, p, o = models.Enrollment, models.Exit, models.Project, models.Organization
+    return (
+        select(*ENROLLMENTS.columns)
+        .join(p, p.id == e.project_id)
+        .join(o, o.id == p.organization_id)
+        .outerjoin(x, and_(x.enrollment_id == e.id, live(x)))
+        .where(among_param(dialect, e.client_id, "ids"), live(e))
+        .order_by(e.client_id, e.entry_date.desc(), e.id)
+    )
+
+
 async def enrollments(
     session: AsyncSession, *, client_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple]]:
     """(enrollment, live exit or None, project, its organization) per client, newest first,
     as records (`hmis.db.records`)."""
-    e, x, p, o = models.Enrollment, models.Exit, models.Project, models.Organization
-    rows = await session.execute(
-        select(*ENROLLMENTS.columns)
-        .join(p, p.id == e.project_id)
-        .join(o, o.id == p.organization_id)
-        .outerjoin(x, and_(x.enrollment_id == e.id, live(x)))
-        .where(among(session, e.client_id, client_ids), live(e))
-        .order_by(e.client_id, e.entry_date.desc(), e.id)
-    )
+    rows = await session.execute(_enrollments(session), {"ids": list(client_ids)})
     return _grouped(ENROLLMENTS.records(rows), key=lambda r: r[0].client_id)
+
+
+@built_once
+def _assignments(dialect: str):
+    a, s, o = models.CaseManagerAssignment, models.StaffUser, models.Organization
+    return (
+        select(*ASSIGNMENTS.columns)
+        .join(s, s.id == a.staff_user_id)
+        .join(o, o.id == s.organization_id)
+        .where(among_param(dialect, a.client_id, "ids"), live(a))
+        .order_by(a.client_id, a.start_date.desc(), a.date_created.desc())
+    )
 
 
 async def case_manager_assignments(
     session: AsyncSession, *, client_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple]]:
     """(assignment, staff user, their organization) per client, newest first, as records."""
-    a, s, o = models.CaseManagerAssignment, models.StaffUser, models.Organization
-    rows = await session.execute(
-        select(*ASSIGNMENTS.columns)
-        .join(s, s.id == a.staff_user_id)
-        .join(o, o.id == s.organization_id)
-        .where(among(session, a.client_id, client_ids), live(a))
-        .order_by(a.client_id, a.start_date.desc(), a.date_created.desc())
-    )
+    rows = await session.execute(_assignments(session), {"ids": list(client_ids)})
     return _grouped(ASSIGNMENTS.records(rows), key=lambda r: r[0].client_id)
 
 
