@@ -18,6 +18,7 @@ from hmis.auth.policy import ClientDecision, ClientFacts
 from hmis.auth.principal import Role
 from hmis.context import RequestContext
 from hmis.db import history, models, reads
+from hmis.db.records import Record
 from hmis.errors import Forbidden
 from hmis.groups import ElementGroup
 
@@ -146,7 +147,7 @@ class Visibility:
             self.decisions[client_id] = policy.restrict(decision, groups)
 
     def present(
-        self, row: models.ClientData, group: ElementGroup | None = None
+        self, row: models.ClientData | Record, group: ElementGroup | None = None
     ) -> dict[str, Any] | None:
         """The values of one record as the caller may see them, or None when hidden; what is
         returned is noted as presented (the audit log's record of what the caller received).
@@ -158,7 +159,7 @@ class Visibility:
         return values
 
     def inspect(
-        self, row: models.ClientData, group: ElementGroup | None = None
+        self, row: models.ClientData | Record, group: ElementGroup | None = None
     ) -> dict[str, Any] | None:
         """What `present` would return, for use inside the API only (matching a search or a
         filter against visible values): not noted, so never hand these values out.
