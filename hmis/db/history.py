@@ -4,33 +4,29 @@ Every create, update, correction and (soft) delete of client data goes through `
 `update` or `delete` here. In the caller's transaction each write stamps the row with the
 writing organization, subject and the database's time, and appends an immutable
 `RecordVersion` naming the fields it changed, and notes the write for the audit log
-(`hmis.db.audit.note_write`). `as_of` folds those versions back into values.
+(`hmis.db.audit.note_write`). `hmis.db.as_of` folds those versions back into values, and
+an update is compared with what its writer sees (`as_of.view`), never with the hidden row.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Numeric, Uuid, bindparam, exists, func, or_, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from . import audit
-from .batch import among_param
-from .models import MODELS_BY_TABLE, Client, ClientData, RecordVersion, WriteClock
+from .as_of import RecordState, View, as_of, fold, view  # noqa: F401 (the read side, here too)
+from .models import Client, ClientData, RecordVersion, WriteClock
 from .models.audit import AuditAction
-from .models.base import UTCDateTime
 from .models.history import CORRECT, CREATE, DELETE, UPDATE
-
-ALWAYS_VISIBLE_KINDS = (CORRECT, DELETE)
 
 
 @dataclass(frozen=True)
@@ -47,6 +43,10 @@ class StaleVersion(Exception):
     def __init__(self, expected: int, actual: int):
         super().__init__(f"stale version: you edited version {expected}, the record is at {actual}")
         self.expected, self.actual = expected, actual
+
+
+class NotVisible(LookupError):
+    """The writer cannot see the record (another organization made it after the refusal)."""
 
 
 class WriteOrderError(RuntimeError):
@@ -220,51 +220,60 @@ async def update(
     *,
     kind: str = UPDATE,
     expected_version: int | None = None,
+    seen: View | None = None,
 ) -> dict[str, Any]:
-    """Apply `changes` (only fields that differ are written); returns what changed."""
+    """Apply `changes`; returns what changed. Compared with what the writer sees (`seen`,
+    read under the lock when not given), never with the current row: the writer's version
+    and which fields differ are those of its view, so writing a value someone else entered
+    out of the writer's sight is recorded (and visible to the writer), and tells nothing.
+    A correction takes effect whatever the values it replaces."""
     model = type(row)
     unknown = set(changes) - set(model.data_columns())
     if unknown:
         raise ValueError(f"not data columns of {model.__tablename__}: {sorted(unknown)}")
-    at = await begin_write(session, clients=[row.client_id])
+    await begin_write(session, clients=[row.client_id])
     await session.refresh(row)  # read the locked, current row, not a cached copy
-    if expected_version is not None and expected_version != row.version:
-        raise StaleVersion(expected_version, row.version)
-    changed = {k: v for k, v in changes.items() if getattr(row, k) != v}
+    if seen is None:
+        seen = await view(session, writer.organization_id, row)
+    if seen is None:
+        raise NotVisible(row.id)
+    if expected_version is not None and expected_version != seen.version:
+        raise StaleVersion(expected_version, seen.version)
+    if kind == CORRECT:
+        changed = dict(changes)
+    else:
+        changed = {k: v for k, v in changes.items() if seen.values.get(k) != v}
     if not changed and kind != DELETE:
         return {}
-    for key, value in changed.items():
-        setattr(row, key, value)
-    row.date_updated, row.updated_by, row.updated_org_id = (
-        at,
-        writer.subject,
-        writer.organization_id,
-    )
-    row.version += 1
-    _append(session, writer, row, kind, {k: _encode(v) for k, v in changed.items()}, at)
-    await session.flush()
+    await _append(session, writer, row, kind, changed)
     return changed
 
 
 async def delete(session: AsyncSession, writer: Writer, row: ClientData) -> None:
     """Soft delete (HUD DateDeleted): the row and its history stay, and readers skip it."""
-    at = await begin_write(session, clients=[row.client_id])
+    await begin_write(session, clients=[row.client_id])
     await session.refresh(row)
     if row.date_deleted is not None:
         return
-    row.date_deleted = at
+    await _append(session, writer, row, DELETE, {})
+
+
+async def _append(session, writer: Writer, row: ClientData, kind: str, changed: dict) -> None:
+    """Apply `changed` to the row, stamp it and append its version (the time is the
+    transaction's, fixed by `begin_write`)."""
+    at = _state(session).at
+    for key, value in changed.items():
+        setattr(row, key, value)
+    if kind == DELETE:
+        row.date_deleted = at
     row.date_updated, row.updated_by, row.updated_org_id = (
         at,
         writer.subject,
         writer.organization_id,
     )
     row.version += 1
-    _append(session, writer, row, DELETE, {}, at)
-    await session.flush()
-
-
-def _append(session, writer: Writer, row: ClientData, kind: str, changes: dict, at: datetime):
-    _note(session, type(row), row.client_id, kind, changes)
+    encoded = {k: _encode(v) for k, v in changed.items()}
+    _note(session, type(row), row.client_id, kind, encoded)
     session.add(
         RecordVersion(
             entity=row.__tablename__,
@@ -275,9 +284,10 @@ def _append(session, writer: Writer, row: ClientData, kind: str, changes: dict, 
             organization_id=writer.organization_id,
             subject=writer.subject,
             recorded_at=at,
-            changes=changes,
+            changes=encoded,
         )
     )
+    await session.flush()
 
 
 def _note(session, model: type[ClientData], client_id, kind: str, columns: Iterable[str]) -> None:
@@ -286,153 +296,3 @@ def _note(session, model: type[ClientData], client_id, kind: str, columns: Itera
         columns = model.data_columns()
     groups = {model.group_of(c) for c in columns} - {None}
     audit.note_write(session, client_id, AuditAction(kind), groups)
-
-
-# --- reading back -----------------------------------------------------------------------------
-
-
-@dataclass
-class RecordState:
-    """A record as one viewer may see it: its values, and whether it exists for them."""
-
-    entity: str
-    record_id: uuid.UUID
-    client_id: uuid.UUID
-    owner_id: uuid.UUID | None = None  # the organization that created it
-    values: dict[str, Any] = field(default_factory=dict)
-    created: bool = False
-    deleted: bool = False
-
-    @property
-    def exists(self) -> bool:
-        return self.created and not self.deleted
-
-
-def _decoder(column) -> Callable[[Any], Any] | None:
-    """What turns a JSON value of this column back into its Python type (None: as is)."""
-    kind = column.type
-    if isinstance(kind, UTCDateTime):
-        return datetime.fromisoformat
-    if isinstance(kind, Date):
-        return date.fromisoformat
-    if isinstance(kind, Uuid):
-        return uuid.UUID
-    if isinstance(kind, Numeric):
-        return Decimal
-    if isinstance(kind, Boolean):
-        return bool
-    return None
-
-
-@cache
-def _decoders(entity: str) -> dict[str, Callable[[Any], Any] | None]:
-    # Looked up for every version an as-of read folds (thousands for a page of clients).
-    return {c.key: _decoder(c) for c in MODELS_BY_TABLE[entity].__table__.columns}
-
-
-def decode(entity: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """JSON values of a version back to the column's Python types."""
-    decoders = _decoders(entity)
-    return {
-        k: v if v is None or (to_python := decoders[k]) is None else to_python(v)
-        for k, v in changes.items()
-    }
-
-
-def fold(
-    versions: Iterable[RecordVersion], *, late: Callable[[RecordVersion], bool] = lambda v: False
-) -> dict[tuple[str, uuid.UUID], RecordState]:
-    """Replay versions (in seq order per record) into each record's state.
-
-    A `late` correction (one seen only because corrections always reach partners) replaces
-    only fields that already held a value: correcting a field first filled in after the
-    cutoff must not reveal it.
-    """
-    states: dict[tuple[str, uuid.UUID], RecordState] = {}
-    # Only the order within a record matters: a stable sort by `seq` gives it, without
-    # building a string of every record ID to sort by.
-    for v in sorted(versions, key=attrgetter("seq")):
-        state = states.setdefault(
-            (v.entity, v.record_id), RecordState(v.entity, v.record_id, v.client_id)
-        )
-        if v.kind == CREATE:
-            state.created, state.owner_id = True, v.organization_id
-        elif v.kind == DELETE:
-            state.deleted = True
-        changes = decode(v.entity, v.changes)
-        if v.kind == CORRECT and late(v):
-            changes = {k: c for k, c in changes.items() if state.values.get(k) is not None}
-        state.values.update(changes)
-    return states
-
-
-@cache
-def _versions(dialect: str, by_entity: bool, changed_only: bool):
-    """The versions `as_of` folds, as one statement built once per database and variant."""
-    rv = RecordVersion
-    # Plain rows of the columns `fold` reads: versions are immutable, so the ORM's identity
-    # map and change tracking would only cost time (a page of refused clients folds
-    # thousands of versions).
-    columns = (rv.entity, rv.record_id, rv.client_id, rv.seq, rv.kind, rv.organization_id,
-               rv.recorded_at, rv.changes)  # fmt: skip
-    # The SQL bound is the latest cutoff of the set; each client's own cutoff is applied after.
-    query = select(*columns).where(
-        among_param(dialect, rv.client_id, "clients"),
-        or_(
-            rv.recorded_at <= bindparam("latest", type_=rv.recorded_at.type),
-            among_param(dialect, rv.organization_id, "organizations"),
-            rv.kind.in_(ALWAYS_VISIBLE_KINDS),
-        ),
-    )
-    if by_entity:
-        query = query.where(among_param(dialect, rv.entity, "entities"))
-    if changed_only:
-        later = aliased(rv)
-        query = query.where(
-            exists().where(
-                later.entity == rv.entity,
-                later.record_id == rv.record_id,
-                later.recorded_at > bindparam("earliest", type_=rv.recorded_at.type),
-            )
-        )
-    return query
-
-
-async def as_of(
-    session: AsyncSession,
-    *,
-    cutoffs: dict[uuid.UUID, datetime],
-    organizations: Iterable[uuid.UUID] = (),
-    entities: Iterable[str] | None = None,
-    changed_only: bool = False,
-) -> dict[tuple[str, uuid.UUID], RecordState]:
-    """Each field of the given clients' records as it stood at the client's cutoff time,
-    counting also every change made by `organizations` (whenever made), and every correction
-    and deletion (which never expose anything). One indexed query for the whole set.
-
-    `changed_only`: only records written after the earliest cutoff. Any other record stood
-    then as it stands now (every write stamps `date_updated` with the time of the version it
-    appends), so the caller reads its current row instead of folding its versions.
-    """
-    if not cutoffs:
-        return {}
-    orgs = set(organizations)
-    params = {
-        "clients": list(cutoffs),
-        "latest": max(cutoffs.values()),
-        "organizations": list(orgs),
-    }
-    if entities is not None:
-        params["entities"] = list(entities)
-    if changed_only:
-        params["earliest"] = min(cutoffs.values())
-    dialect = session.bind.dialect.name
-    query = _versions(dialect, entities is not None, changed_only)
-    rows = (await session.execute(query, params)).all()
-
-    # The SQL bound is the latest cutoff of the set; each client's own cutoff is applied here.
-    def seen(v: RecordVersion) -> bool:
-        return v.recorded_at <= cutoffs[v.client_id] or v.organization_id in orgs
-
-    return fold((v for v in rows if seen(v) or v.kind in ALWAYS_VISIBLE_KINDS),
-                late=lambda v: not seen(v))  # fmt: skip

@@ -8,6 +8,7 @@ data leaves the API: each (client, group) it hands out is noted for the audit lo
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -36,6 +37,9 @@ class Visibility:
         # Refused clients whose as-of states were loaded for these tables only (`decide`).
         self._state_tables: dict[uuid.UUID, frozenset[str]] = {}
         self._row_access_checked = False
+        # Sibling resolvers decide concurrently: one at a time, so none reads a decision
+        # whose as-of states another is still loading.
+        self._deciding = asyncio.Lock()
 
     @classmethod
     def of(cls, context: RequestContext) -> Visibility:
@@ -72,7 +76,12 @@ class Visibility:
         knows from its selection); a refused client's as-of states are then folded for those
         alone. None (the default): every table.
         """
-        wanted = None if tables is None else frozenset(tables)
+        async with self._deciding:
+            return await self._decide(clients, None if tables is None else frozenset(tables))
+
+    async def _decide(
+        self, clients: list[models.Client], wanted: frozenset[str] | None
+    ) -> list[ClientDecision | None]:
         new = [c.id for c in clients if c.id not in self.decisions]
         # Decided earlier with the states of fewer tables: load the rest now.
         short = [

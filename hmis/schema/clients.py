@@ -18,7 +18,7 @@ from . import enums as E
 from . import groups as T
 from .enrollments import CaseManagerAssignment, Enrollment, Project
 from .grouping import group_note
-from .pagination import Connection, connection, decode_cursor, encode_cursor, page_size
+from .pagination import Connection, connection, decode_position, encode_cursor, page_size
 
 
 @strawberry.type(description="Whether a group of this client is visible to you, and why.")
@@ -73,7 +73,7 @@ class Client:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Enrollment]:
         size = page_size(first)
-        start = int(decode_cursor("enrollment", after) or -1) + 1
+        start = decode_position("enrollment", after)
         if not self.decision.visible(G.ENROLLMENTS):
             return self._enrollment_page(info, [], size, start)
         loader = Loaders.of(info.context).enrollments

@@ -59,6 +59,16 @@ def decode_cursor(kind: str, cursor: str | None) -> str | None:
     return value
 
 
+def decode_position(kind: str, cursor: str | None) -> int:
+    """The position after the one a positional cursor names (0 without a cursor)."""
+    value = decode_cursor(kind, cursor)
+    if value is None:
+        return 0
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
+        raise BadInput("`after` is not a cursor this list gave out", field=["after"])
+    return int(value) + 1
+
+
 def connection(nodes: list, cursors: list[str], *, total: int, has_next: bool) -> Connection:
     edges = [Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)]
     return Connection(

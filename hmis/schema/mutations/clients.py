@@ -20,7 +20,7 @@ from hmis.resolvers.validate import Check
 from .. import enums as E
 from ..clients import Client
 from ..groups import GENDER_FLAGS, RACE_FLAGS
-from .common import FieldError, allowed, caller_org, find_live, mutate, refuse_ppi
+from .common import FieldError, allowed, caller_org, find_seen, mutate, refuse_ppi
 
 PPI = ("first_name", "middle_name", "last_name", "name_suffix", "ssn", "dob")
 
@@ -121,6 +121,19 @@ def _vsp_check(check: Check, org: models.Organization | None, values: dict[str, 
     refuse_ppi(check, org, ElementGroup.IDENTITY, {name: values.get(name) for name in PPI})
 
 
+async def _derive_current(session: AsyncSession, principal, row: models.Client, given) -> None:
+    """A frozen partner's write derived data quality from its view; the current row's quality
+    follows from the current values. The difference is written for no organization (as an
+    administrator's correction of the derived value would be), after the refusal: no partner
+    sees it, and those who see current data see it consistent."""
+    current = {c: getattr(row, c) for c in models.Client.data_columns()}
+    derived = profile_changes(Check(), given, current)
+    fix = {k: v for k, v in derived.items() if k.endswith("_data_quality") and current[k] != v}
+    if fix:
+        derivation = history.Writer(subject=principal.subject, organization_id=None)
+        await history.update(session, derivation, row, fix)
+
+
 async def _read_back(info: Info, client_id: uuid.UUID) -> Client | None:
     found = await one_client(info.context, client_id)
     return found and Client(row=found[0], decision=found[1])
@@ -151,17 +164,20 @@ class ClientMutations:
             client_id = check.uuid("id", input.id)
             check.done()
             await history.begin_write(session, clients=[client_id])  # lock, then read
-            row = await find_live(session, models.Client, client_id, check, "id")
-            current = {c: getattr(row, c) for c in models.Client.data_columns()}
-            changes = profile_changes(check, _given(input), current)
+            # Checked, diffed and derived against what the caller sees (for a partner and a
+            # refused client: the record as of the refusal), never the hidden current row.
+            row, seen = await find_seen(session, principal, models.Client, client_id, check, "id")
+            given = _given(input)
+            changes = profile_changes(check, given, seen.values)
             _vsp_check(check, await caller_org(session, principal), changes)
             check.done()
             try:
-                await history.update(session, principal.writer, row, changes,
+                await history.update(session, principal.writer, row, changes, seen=seen,
                                      expected_version=input.version)  # fmt: skip
             except history.StaleVersion as stale:
                 check.fail("version", str(stale), "STALE_VERSION")
                 check.done()
+            await _derive_current(session, principal, row, given)
             return row.id
 
         return await mutate(info, work, UpdateClientPayload, "client", read_back=_read_back)

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from hmis.auth import policy
 from hmis.auth.guards import require_principal
 from hmis.auth.principal import Principal
-from hmis.db import models
+from hmis.db import history, models
 from hmis.errors import Forbidden
 from hmis.groups import ElementGroup
 from hmis.resolvers.audit import record_writes
@@ -89,6 +89,20 @@ async def find_live(session: AsyncSession, model, id_, check: Check, field: str)
                    "NOT_FOUND")  # fmt: skip
         check.done()
     return row
+
+
+async def find_seen(session: AsyncSession, principal: Principal, model, id_, check: Check,
+                    field: str) -> tuple[Any, history.View]:  # fmt: skip
+    """`find_live`, and the row as the caller sees it (`history.view`): what a write is
+    checked and compared against. A record the caller cannot see is NOT_FOUND, as if it did
+    not exist. Call it after locking the client (`history.begin_write`)."""
+    row = await find_live(session, model, id_, check, field)
+    seen = await history.view(session, principal.writer.organization_id, row)
+    if seen is None:
+        check.fail(field, f"no {model.__tablename__[:-1].replace('_', ' ')} has this ID",
+                   "NOT_FOUND")  # fmt: skip
+        check.done()
+    return row, seen
 
 
 async def run(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> Outcome:

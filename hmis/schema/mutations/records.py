@@ -267,7 +267,11 @@ class RecordMutations:
             except history.StaleVersion as stale:
                 check.fail("version", str(stale), "STALE_VERSION")
                 check.done()
-            return row.id, row.version
+            # The version the caller sees (an administrator's later edit of this contact is
+            # not counted for staff frozen by a refusal).
+            return row.id, (
+                await history.view(session, principal.writer.organization_id, row)
+            ).version
 
         return await mutate(
             info, work, SetContactPayload, ("contact", "version"), read_back=_present_contact

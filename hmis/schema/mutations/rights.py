@@ -195,7 +195,9 @@ class RightsMutations:
             )
             changes = {}
             if input.approve:
-                current = {c: getattr(client, c) for c in models.Client.data_columns()}
+                # Data quality is derived from what the resolver sees, never a hidden value.
+                seen = await history.view(session, principal.writer.organization_id, client)
+                current = seen.values
                 column = CORRECTABLE_FIELDS[request.field]
                 changes = _corrected(check, "id", column, request.requested_value, current)
                 org = await caller_org(session, principal)

@@ -1,0 +1,254 @@
+"""Reading client data back as it stood at a time, and as one writer sees it.
+
+`as_of` folds a record's immutable versions (written by `hmis.db.history`) into its values at
+a client's cutoff (the refusal time R), counting the viewer's own organization's later
+writes, corrections and deletions (POLICY.md, the refusal rule). `view` is the one answer to
+"what does this writer see of this record": every write is compared with it, never with the
+hidden current row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from operator import attrgetter
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Numeric, Uuid, bindparam, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from . import reads
+from .batch import among_param
+from .models import MODELS_BY_TABLE, ClientData, RecordVersion
+from .models.base import UTCDateTime
+from .models.history import CORRECT, CREATE, DELETE
+
+ALWAYS_VISIBLE_KINDS = (CORRECT, DELETE)
+
+
+@dataclass
+class RecordState:
+    """A record as one viewer may see it: its values, and whether it exists for them."""
+
+    entity: str
+    record_id: uuid.UUID
+    client_id: uuid.UUID
+    owner_id: uuid.UUID | None = None  # the organization that created it
+    values: dict[str, Any] = field(default_factory=dict)
+    created: bool = False
+    deleted: bool = False
+    # How many versions reached this viewer: the record's version as they see it.
+    seen: int = 0
+    # The values at the cutoff (only once a later version was folded): a late correction
+    # replaces a field only if it held a value then (POLICY.md).
+    at_cutoff: dict[str, Any] | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.created and not self.deleted
+
+
+def _decoder(column) -> Callable[[Any], Any] | None:
+    """What turns a JSON value of this column back into its Python type (None: as is)."""
+    kind = column.type
+    if isinstance(kind, UTCDateTime):
+        return datetime.fromisoformat
+    if isinstance(kind, Date):
+        return date.fromisoformat
+    if isinstance(kind, Uuid):
+        return uuid.UUID
+    if isinstance(kind, Numeric):
+        return Decimal
+    if isinstance(kind, Boolean):
+        return bool
+    return None
+
+
+@cache
+def _decoders(entity: str) -> dict[str, Callable[[Any], Any] | None]:
+    # Looked up for every version an as-of read folds (thousands for a page of clients).
+    return {c.key: _decoder(c) for c in MODELS_BY_TABLE[entity].__table__.columns}
+
+
+def decode(entity: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """JSON values of a version back to the column's Python types."""
+    decoders = _decoders(entity)
+    return {
+        k: v if v is None or (to_python := decoders[k]) is None else to_python(v)
+        for k, v in changes.items()
+    }
+
+
+def _always(_v) -> bool:
+    return True
+
+
+def _never(_v) -> bool:
+    return False
+
+
+def fold(
+    versions: Iterable[RecordVersion],
+    *,
+    late: Callable[[RecordVersion], bool] = _never,
+    before: Callable[[RecordVersion], bool] = _always,
+) -> dict[tuple[str, uuid.UUID], RecordState]:
+    """Replay versions (in seq order per record) into each record's state.
+
+    `before(v)`: the version was written by the cutoff. A `late` correction (one seen only
+    because corrections always reach partners) replaces only the fields that held a value at
+    the cutoff, whatever the viewer did to them since: correcting a field first filled in
+    after the cutoff must not reveal it, nor hide the viewer's own entry.
+    """
+    states: dict[tuple[str, uuid.UUID], RecordState] = {}
+    # Only the order within a record matters: a stable sort by `seq` gives it, without
+    # building a string of every record ID to sort by.
+    for v in sorted(versions, key=attrgetter("seq")):
+        state = states.setdefault(
+            (v.entity, v.record_id), RecordState(v.entity, v.record_id, v.client_id)
+        )
+        # Versions of a record are in time order: the first one after the cutoff sees the
+        # state of the cutoff.
+        if state.at_cutoff is None and not before(v):
+            state.at_cutoff = dict(state.values)
+        changes = decode(v.entity, v.changes)
+        if v.kind == CORRECT and late(v):
+            then = state.at_cutoff or {}
+            changes = {k: c for k, c in changes.items() if then.get(k) is not None}
+            if not changes:
+                continue  # nothing of it reaches this viewer, not even a version number
+        if v.kind == CREATE:
+            state.created, state.owner_id = True, v.organization_id
+        elif v.kind == DELETE:
+            state.deleted = True
+        state.values.update(changes)
+        state.seen += 1
+    return states
+
+
+@cache
+def _versions(dialect: str, by_entity: bool, changed_only: bool, by_record: bool):
+    """The versions `as_of` folds, as one statement built once per database and variant."""
+    rv = RecordVersion
+    # Plain rows of the columns `fold` reads: versions are immutable, so the ORM's identity
+    # map and change tracking would only cost time (a page of refused clients folds
+    # thousands of versions).
+    columns = (rv.entity, rv.record_id, rv.client_id, rv.seq, rv.kind, rv.organization_id,
+               rv.recorded_at, rv.changes)  # fmt: skip
+    # The SQL bound is the latest cutoff of the set; each client's own cutoff is applied after.
+    query = select(*columns).where(
+        among_param(dialect, rv.client_id, "clients"),
+        or_(
+            rv.recorded_at <= bindparam("latest", type_=rv.recorded_at.type),
+            among_param(dialect, rv.organization_id, "organizations"),
+            rv.kind.in_(ALWAYS_VISIBLE_KINDS),
+        ),
+    )
+    if by_entity:
+        query = query.where(among_param(dialect, rv.entity, "entities"))
+    if by_record:
+        query = query.where(rv.record_id == bindparam("record", type_=rv.record_id.type))
+    if changed_only:
+        later = aliased(rv)
+        query = query.where(
+            exists().where(
+                later.entity == rv.entity,
+                later.record_id == rv.record_id,
+                later.recorded_at > bindparam("earliest", type_=rv.recorded_at.type),
+            )
+        )
+    return query
+
+
+async def as_of(
+    session: AsyncSession,
+    *,
+    cutoffs: dict[uuid.UUID, datetime],
+    organizations: Iterable[uuid.UUID] = (),
+    entities: Iterable[str] | None = None,
+    changed_only: bool = False,
+    record: uuid.UUID | None = None,
+) -> dict[tuple[str, uuid.UUID], RecordState]:
+    """Each field of the given clients' records as it stood at the client's cutoff time,
+    counting also every change made by `organizations` (whenever made), and every correction
+    and deletion (which never expose anything). One indexed query for the whole set.
+
+    `changed_only`: only records written after the earliest cutoff. Any other record stood
+    then as it stands now (every write stamps `date_updated` with the time of the version it
+    appends), so the caller reads its current row instead of folding its versions.
+    `record`: only this one record.
+    """
+    if not cutoffs:
+        return {}
+    orgs = set(organizations)
+    params = {
+        "clients": list(cutoffs),
+        "latest": max(cutoffs.values()),
+        "organizations": list(orgs),
+    }
+    if entities is not None:
+        params["entities"] = list(entities)
+    if changed_only:
+        params["earliest"] = min(cutoffs.values())
+    if record is not None:
+        params["record"] = record
+    dialect = session.bind.dialect.name
+    query = _versions(dialect, entities is not None, changed_only, record is not None)
+    rows = (await session.execute(query, params)).all()
+
+    def before(v: RecordVersion) -> bool:
+        return v.recorded_at <= cutoffs[v.client_id]
+
+    # The SQL bound is the latest cutoff of the set; each client's own cutoff is applied here.
+    def seen(v: RecordVersion) -> bool:
+        return v.recorded_at <= cutoffs[v.client_id] or v.organization_id in orgs
+
+    return fold((v for v in rows if seen(v) or v.kind in ALWAYS_VISIBLE_KINDS),
+                late=lambda v: not seen(v), before=before)  # fmt: skip
+
+
+# --- what one writer sees ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    """A record as a writer sees it: its data columns and its version (the number of its
+    versions that reached the writer). A write is compared with this, never with the row."""
+
+    values: dict[str, Any]
+    version: int
+
+
+async def cutoff_for(
+    session: AsyncSession, organization_id: uuid.UUID | None, client_id: uuid.UUID
+) -> datetime | None:
+    """The time up to which staff of `organization_id` see other organizations' data of this
+    client: its earliest active refusal (POLICY.md). None for administrators (no
+    organization) and for clients no refusal covers: they see the current row."""
+    if organization_id is None:
+        return None
+    refusals = await reads.active_refusals(session, client_ids=[client_id])
+    return refusals.get(client_id)
+
+
+async def view(
+    session: AsyncSession, organization_id: uuid.UUID | None, row: ClientData
+) -> View | None:
+    """`row` as staff of `organization_id` (None: administrators) see it, or None when it
+    does not exist for them (made by another organization after the refusal)."""
+    columns = type(row).data_columns()
+    cutoff = await cutoff_for(session, organization_id, row.client_id)
+    if cutoff is None or row.date_updated <= cutoff:
+        return View({c: getattr(row, c) for c in columns}, row.version)
+    states = await as_of(session, cutoffs={row.client_id: cutoff},
+                         organizations=[organization_id], entities=[row.__tablename__],
+                         record=row.id)  # fmt: skip
+    state = states.get((row.__tablename__, row.id))
+    if state is None or not state.exists:
+        return None
+    return View({c: state.values.get(c) for c in columns}, state.seen)
