@@ -22,7 +22,9 @@ async def world(sessions, api, token):
     world = await people.coc(sessions)
     world.api, world.token = api, token
     world.ada = await people.fully_recorded_client(sessions, world, first_name="Ada")
-    world.ben = await people.fully_recorded_client(sessions, world, first_name="Ben")
+    world.ben = await people.fully_recorded_client(
+        sessions, world, first_name="Ben", last_name="Babbage"
+    )
     await people.refuse(sessions, world, world.ada)
     await people.update(
         sessions, world.writer(world.shelter), models.Client, world.ada.id, last_name="Later"
