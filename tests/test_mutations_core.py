@@ -25,6 +25,8 @@ ENROLL = """mutation($input: CreateEnrollmentInput!) { createEnrollment(input: $
   errors { field code } } }"""
 EXIT = """mutation($input: ExitEnrollmentInput!) { exitEnrollment(input: $input) {
   enrollment { exitDate destination reasonForLeaving } errors { field code } } }"""
+HOUSEHOLD = """mutation($input: CreateEnrollmentInput!) { createEnrollment(input: $input) {
+  enrollment { household { householdId } } } }"""
 REFUSE = """mutation($input: RecordSharingRefusalInput!) { recordSharingRefusal(input: $input) {
   refusal { id recordedAt coveredClientIds } errors { field code } } }"""
 
@@ -151,6 +153,15 @@ async def test_refusal_through_the_api_freezes_what_partners_see(world):
     _, body = await gql(world.api, CREATE, {"input": {"firstName": "Ben", "lastName": "L"}},
                         token=world.staff["shelter"])  # fmt: skip
     ben = body["data"]["createClient"]["client"]["id"]
+    # A form covers household members: Ben shares Ada's household at the shelter.
+    household = None
+    for client_id in (ada, ben):
+        stay = {"clientId": client_id, "projectId": str(world.shelter_project.id),
+                "entryDate": "2025-01-10"}  # fmt: skip
+        if household:
+            stay.update(householdId=household, relationshipToHoH="CHILD")
+        _, body = await gql(world.api, HOUSEHOLD, {"input": stay}, token=world.staff["shelter"])
+        household = body["data"]["createEnrollment"]["enrollment"]["household"]["householdId"]
     _, body = await gql(world.api, REFUSE, {"input": {"clientId": ada,
                                                       "householdMemberIds": [ben]}},
                         token=world.staff["shelter"])  # fmt: skip

@@ -276,6 +276,20 @@ def may_write(
     return True
 
 
+def may_record_refusal(principal: Principal, *, serves_client: bool) -> bool:
+    """A refusal is recorded by administrators or by staff of an organization that serves
+    the client (it holds the signed form; POLICY.md, who may record and revoke)."""
+    role = acting_role(principal)
+    return role is Role.HMIS_ADMIN or (role is Role.AGENCY_STAFF and serves_client)
+
+
+def may_revoke_refusal(principal: Principal, *, recorded_by_own_org: bool) -> bool:
+    """A refusal is revoked by administrators or by staff of the organization that recorded
+    it; anyone else gets the answer they would get if no refusal existed."""
+    role = acting_role(principal)
+    return role is Role.HMIS_ADMIN or (role is Role.AGENCY_STAFF and recorded_by_own_org)
+
+
 def may_store(group: ElementGroup, *, victim_service_provider: bool) -> bool:
     """Whether an organization may store data of `group` in the HMIS at all."""
     return not (victim_service_provider and group in VSP_WITHHELD)

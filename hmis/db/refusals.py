@@ -10,11 +10,63 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from . import audit, history, models
 from .models.audit import AuditAction
+from .reads import live
+
+
+async def serves(session: AsyncSession, organization_id: uuid.UUID, client_id: uuid.UUID) -> bool:
+    """Whether the organization serves the client: it wrote any of the client's data (the
+    profile or any record; every write leaves a version stamped with its organization)."""
+    v = models.RecordVersion
+    return bool(
+        await session.scalar(
+            select(exists().where(v.client_id == client_id, v.organization_id == organization_id))
+        )
+    )
+
+
+async def household_members(
+    session: AsyncSession,
+    signer: uuid.UUID,
+    candidates: Iterable[uuid.UUID],
+    organization_id: uuid.UUID | None,
+) -> set[uuid.UUID]:
+    """The candidates who share a household with the signer: an enrollment of each with the
+    same household ID. Staff see households only in their own organization's enrollments
+    (HOUSEHOLD is not shared), so only those count for them (`organization_id`); None for
+    administrators: any enrollment."""
+    mine, theirs = aliased(models.Enrollment), aliased(models.Enrollment)
+    query = select(theirs.client_id).join(
+        mine, and_(mine.household_id == theirs.household_id, mine.client_id == signer)
+    ).where(theirs.client_id.in_(list(candidates)), live(mine), live(theirs),
+            mine.household_id.is_not(None))  # fmt: skip
+    if organization_id is not None:
+        query = query.where(
+            mine.organization_id == organization_id, theirs.organization_id == organization_id
+        )
+    return set(await session.scalars(query))
+
+
+async def recorded_by(
+    session: AsyncSession, client_id: uuid.UUID, organization_id: uuid.UUID | None
+) -> list[models.SharingRefusal]:
+    """The active refusals covering the client that `organization_id` recorded (None: every
+    active refusal, for administrators), earliest first."""
+    r, c = models.SharingRefusal, models.RefusalCoverage
+    query = (
+        select(r)
+        .join(c, c.refusal_id == r.id)
+        .where(c.client_id == client_id, c.revoked_at.is_(None))
+        .order_by(r.recorded_at)
+    )
+    if organization_id is not None:
+        query = query.where(r.organization_id == organization_id)
+    return list(await session.scalars(query))
 
 
 async def record_refusal(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from hmis.auth import policy
 from hmis.auth.policy import Action
-from hmis.db import models, refusals
+from hmis.auth.principal import Role
+from hmis.db import history, models, refusals
 from hmis.resolvers.validate import Check
 
 from ..groups import gid
@@ -47,6 +50,11 @@ class SharingRefusalPayload:
     errors: list[FieldError]
 
 
+# A household of more people than this signs more than one form; the cap keeps one request
+# from locking and covering thousands of clients.
+MAX_HOUSEHOLD_MEMBERS = 20
+
+
 async def _clients_exist(session, check: Check, ids, field: str) -> None:
     for index, client_id in enumerate(ids):
         row = await session.get(models.Client, client_id)
@@ -55,9 +63,18 @@ async def _clients_exist(session, check: Check, ids, field: str) -> None:
                        "no client has this ID", "NOT_FOUND")  # fmt: skip
 
 
+def _acting_org(principal) -> uuid.UUID | None:
+    """The organization whose staff act (None: an administrator, bound to none)."""
+    admin = policy.acting_role(principal) is Role.HMIS_ADMIN
+    return None if admin else principal.writer.organization_id
+
+
 @strawberry.type
 class RefusalMutations:
-    @strawberry.mutation(description="Record a signed sharing refusal (staff, administrators).")
+    @strawberry.mutation(description="Record a signed sharing refusal: administrators, or staff "
+                         "of an organization that serves the client. Household members named "
+                         f"(at most {MAX_HOUSEHOLD_MEMBERS}) must share a household with the "
+                         "client in an enrollment you can see.")  # fmt: skip
     async def record_sharing_refusal(
         self, info: Info, input: RecordSharingRefusalInput
     ) -> SharingRefusalPayload:
@@ -65,11 +82,30 @@ class RefusalMutations:
 
         async def work(session: AsyncSession):
             check = Check()
+            raw = input.household_member_ids or []
+            if len(raw) > MAX_HOUSEHOLD_MEMBERS:
+                check.fail("householdMemberIds", f"at most {MAX_HOUSEHOLD_MEMBERS} household "
+                           f"members per form, got {len(raw)}", "TOO_MANY")  # fmt: skip
+                check.done()
             client_id = check.uuid("clientId", input.client_id)
-            members = [check.uuid(f"householdMemberIds.{i}", m)
-                       for i, m in enumerate(input.household_member_ids or [])]  # fmt: skip
+            members = [check.uuid(f"householdMemberIds.{i}", m) for i, m in enumerate(raw)]
             check.done()
+            await history.begin_write(session, clients=[client_id, *members])  # lock, then read
             await _clients_exist(session, check, [client_id, *members], "clientId")
+            check.done()
+            org = _acting_org(principal)
+            serving = org is not None and await refusals.serves(session, org, client_id)
+            if not policy.may_record_refusal(principal, serves_client=serving):
+                check.fail("clientId", "your organization has not served this client: a "
+                           "refusal is recorded where the client signed it, or by the HMIS "
+                           "lead", "NOT_SERVED")  # fmt: skip
+                check.done()
+            sharing = await refusals.household_members(session, client_id, members, org)
+            for index, member in enumerate(members):
+                if member not in sharing and member != client_id:
+                    check.fail(f"householdMemberIds.{index}", "shares no household with the "
+                               "client in an enrollment you can see",
+                               "NOT_IN_HOUSEHOLD")  # fmt: skip
             check.done()
             refusal, covered = await refusals.record_refusal(
                 session, principal.writer, client_id=client_id, household_member_ids=members
@@ -79,8 +115,9 @@ class RefusalMutations:
 
         return await mutate(info, work, SharingRefusalPayload, "refusal")
 
-    @strawberry.mutation(description="Revoke a refusal for one client (renewed consent); "
-                         "household members stay covered until revoked for them.")  # fmt: skip
+    @strawberry.mutation(description="Revoke a refusal for one client (renewed consent): "
+                         "administrators, or staff of the organization that recorded it. "
+                         "Household members stay covered until revoked for them.")  # fmt: skip
     async def revoke_sharing_refusal(
         self, info: Info, input: RevokeSharingRefusalInput
     ) -> SharingRefusalPayload:
@@ -90,13 +127,18 @@ class RefusalMutations:
             check = Check()
             client_id = check.uuid("clientId", input.client_id)
             check.done()
-            ended = await refusals.revoke_refusal(session, principal.writer, client_id=client_id)
-            if not ended:
-                check.fail("clientId", "no active refusal covers this client", "NOT_REFUSED")
+            await history.begin_write(session, clients=[client_id])  # lock, then read
+            org = _acting_org(principal)
+            mine = await refusals.recorded_by(session, client_id, org)
+            if not mine or not policy.may_revoke_refusal(principal, recorded_by_own_org=True):
+                # The same answer whether no refusal exists or another organization's does.
+                where = "" if org is None else " recorded by your organization"
+                check.fail("clientId", f"no active refusal{where} covers this client",
+                           "NOT_REFUSED")  # fmt: skip
                 check.done()
-            first = await session.get(models.SharingRefusal, ended[0].refusal_id)
+            ended = await refusals.revoke_refusal(session, principal.writer, client_id=client_id)
             revoked_at = (await session.get(models.RefusalCoverage, ended[0].id)).revoked_at
-            return SharingRefusal(id=gid(first.id), recorded_at=first.recorded_at,
+            return SharingRefusal(id=gid(mine[0].id), recorded_at=mine[0].recorded_at,
                                   covered_client_ids=[gid(client_id)],
                                   revoked_at=revoked_at)  # fmt: skip
 
