@@ -162,3 +162,32 @@ async def test_a_correction_of_a_field_empty_at_the_refusal_leaves_the_viewers_o
     assert (await seen(frozen, "outreach"))["identity"]["ssn"] == "345678901"
     assert (await seen(frozen, "housing"))["identity"]["ssn"] is None
     assert (await seen(frozen, "admin"))["identity"]["ssn"] == "456789012"
+
+
+SEARCH = """query($input: ClientSearchInput!) { searchClients(input: $input) {
+  client { id identity { lastName } } } }"""
+
+
+@pytest.mark.parametrize("first", [1, 2, 3])
+async def test_hidden_matches_never_crowd_out_visible_ones(frozen, sessions, first):
+    """Point 5: eight refused clients renamed Zorn after their refusal (entered first, so
+    they come first in any scan), then two clients called Zorn all along: a partner asking
+    for the first N Zorns gets the visible ones, however many hidden ones there are."""
+    for i in range(8):
+        made = await call(frozen, "shelter", CREATE, {"input": {"lastName": f"Before{i}"}})
+        frozen.ada = made["client"]["id"]
+        async with sessions() as s:
+            row = await s.get(models.Client, uuid.UUID(frozen.ada))
+        await people.refuse(sessions, frozen, row)
+        await update(frozen, "shelter", lastName="Zorn")
+    zorns = set()
+    for _ in range(2):
+        made = await call(frozen, "shelter", CREATE, {"input": {"lastName": "Zorn"}})
+        zorns.add(made["client"]["id"])
+    found = await call(frozen, "outreach", SEARCH, {"input": {"lastName": "Zorn", "first": first}})
+    ids = [m["client"]["id"] for m in found]
+    assert len(ids) == min(first, 2) and set(ids) <= zorns
+    assert ids == sorted(ids, key=uuid.UUID)
+    # The shelter sees its renames: they are its own data.
+    mine = await call(frozen, "shelter", SEARCH, {"input": {"lastName": "Zorn", "first": 20}})
+    assert len(mine) == 10

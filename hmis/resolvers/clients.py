@@ -202,30 +202,64 @@ def _escape_like(value: str) -> str:
 async def search(
     context: RequestContext, terms: SearchTerms, *, limit: int
 ) -> list[tuple[models.Client, ClientDecision, list[str]]]:
+    """The first `limit` clients (in ID order) whose identity, as the caller sees it, meets
+    every term. For a partner, a refused client whose identity changed after the refusal is
+    matched on the values of then (it is never found by a hidden value, and a hidden match
+    never takes the place of a visible one); every other client reads now as it did then."""
     visibility = Visibility.of(context)
     if visibility.role is Role.RESEARCHER:
         raise Forbidden("researchers cannot search by identifiers")
+    changed: list[uuid.UUID] = []
+    if visibility.role is Role.AGENCY_STAFF:
+        async with context.reading() as session:
+            changed = await _changed_since_refusal(session)
+    found = await _matching(context, terms, changed, limit)
+    rows = await _read_clients(context, changed)
+    found += await _matched(context, terms, rows)
+    return sorted(found, key=lambda f: f[0].id)[:limit]
+
+
+async def _matching(context: RequestContext, terms: SearchTerms, unlike: list[uuid.UUID],
+                    limit: int) -> list:  # fmt: skip
+    """The first `limit` matches on current values among clients not in `unlike`, in ID
+    order: read in chunks until enough are confirmed, so none is missed."""
+    found: list = []
+    after = None
+    while len(found) < limit:
+        query = select(models.Client.id).where(reads.live(models.Client), *terms.sql())
+        if unlike:
+            query = query.where(models.Client.id.not_in(unlike))
+        if after is not None:
+            query = query.where(models.Client.id > after)
+        async with context.reading() as session:
+            ids = list(await session.scalars(query.order_by(models.Client.id).limit(limit)))
+        if not ids:
+            break
+        after = ids[-1]
+        found += await _matched(context, terms, await _read_clients(context, ids))
+        if len(ids) < limit:
+            break
+    return found[:limit]
+
+
+async def _read_clients(context: RequestContext, ids: list[uuid.UUID]) -> list:
+    if not ids:
+        return []
     async with context.reading() as session:
-        candidates = set(
-            await session.scalars(
-                select(models.Client.id)
-                .where(reads.live(models.Client), *terms.sql())
-                .limit(limit * 4)
-            )
-        )
-        if visibility.role is Role.AGENCY_STAFF:
-            # A refused client whose identity changed after the refusal is matched on the
-            # values of then, which the current-value query above cannot see.
-            candidates |= set(await _changed_since_refusal(session))
-        rows = await reads.clients_by_id(session, ids=candidates)
+        return await reads.clients_by_id(session, ids=ids)
+
+
+async def _matched(context: RequestContext, terms: SearchTerms, rows: list) -> list:
+    """Those of `rows` whose identity as the caller sees it meets every term."""
+    visibility = Visibility.of(context)
     decisions = await visibility.decide(rows)
     found = []
-    for row, decision in sorted(zip(rows, decisions, strict=True), key=lambda p: p[0].id):
+    for row, decision in zip(rows, decisions, strict=True):
         identity = decision and visibility.inspect(row, G.IDENTITY)
         met = identity and terms.match(identity)
         if met:
             found.append((row, decision, met))
-    return found[:limit]
+    return found
 
 
 async def _changed_since_refusal(session) -> list[uuid.UUID]:
