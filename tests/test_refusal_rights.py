@@ -93,7 +93,9 @@ async def test_a_member_outside_the_signers_household_is_refused(world):
 async def test_a_household_seen_only_in_another_organizations_records_does_not_count(world):
     """Households are not shared: the outreach partner cannot learn that Ada and Ben share
     one by naming Ben, even once it serves Ada."""
-    await call(world, "outreach", UPDATE, {"id": world.ids["Ada"], "name": "Lovelace"})
+    stay = {"clientId": world.ids["Ada"], "projectId": str(world.outreach_project.id),
+            "entryDate": "2025-02-01"}  # fmt: skip
+    assert (await call(world, "outreach", ENROLL, {"input": stay}))["errors"] == []
     payload = await refuse(world, "outreach", "Ada", "Ben")
     assert codes(payload) == [(["input", "householdMemberIds", "0"], "NOT_IN_HOUSEHOLD")]
     # The administrator sees every household.
@@ -140,3 +142,28 @@ async def test_the_recording_organization_and_administrators_revoke(world):
     # Ben stays covered until revoked for him; an administrator may do it.
     assert (await revoke(world, "admin", "Ben"))["errors"] == []
     assert codes(await revoke(world, "admin", "Ben")) == [(["input", "clientId"], "NOT_REFUSED")]
+
+
+async def test_an_organization_cannot_lift_another_organizations_refusal_through_its_own(world):
+    """The partner starts serving Ada, records a refusal of its own and revokes it: the
+    shelter's refusal still covers her, for the partner and for everyone else."""
+    await refuse(world, "shelter", "Ada")
+    await call(world, "shelter", UPDATE, {"id": world.ids["Ada"], "name": "Byron"})
+    stay = {"clientId": world.ids["Ada"], "projectId": str(world.outreach_project.id),
+            "entryDate": "2025-02-01"}  # fmt: skip
+    assert (await call(world, "outreach", ENROLL, {"input": stay}))["errors"] == []
+    assert (await refuse(world, "outreach", "Ada"))["errors"] == []
+    assert (await revoke(world, "outreach", "Ada"))["errors"] == []
+    for who in ("outreach", "housing"):
+        seen = await call(world, who, VIEW, {"id": world.ids["Ada"]})
+        assert seen["identity"]["lastName"] == "Ada"
+    # The shelter's own refusal is the shelter's to revoke; then Ada is shared again.
+    assert (await revoke(world, "shelter", "Ada"))["errors"] == []
+    assert (await call(world, "housing", VIEW, {"id": world.ids["Ada"]}))["identity"] == {
+        "lastName": "Byron"
+    }
+
+
+async def test_editing_a_shared_profile_does_not_make_an_organization_the_clients(world):
+    await call(world, "housing", UPDATE, {"id": world.ids["Dan"], "name": "Danson"})
+    assert codes(await refuse(world, "housing", "Dan")) == [(["input", "clientId"], "NOT_SERVED")]

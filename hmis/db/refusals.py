@@ -16,16 +16,22 @@ from sqlalchemy.orm import aliased
 
 from . import audit, history, models
 from .models.audit import AuditAction
+from .models.history import CREATE
 from .reads import live
 
 
 async def serves(session: AsyncSession, organization_id: uuid.UUID, client_id: uuid.UUID) -> bool:
-    """Whether the organization serves the client: it wrote any of the client's data (the
-    profile or any record; every write leaves a version stamped with its organization)."""
+    """Whether the organization serves the client: it entered the client's profile or any of
+    the client's records (a create stamped with its organization). Editing a shared profile
+    someone else entered does not make an organization the client's."""
     v = models.RecordVersion
     return bool(
         await session.scalar(
-            select(exists().where(v.client_id == client_id, v.organization_id == organization_id))
+            select(
+                exists().where(
+                    v.client_id == client_id, v.organization_id == organization_id, v.kind == CREATE
+                )
+            )  # fmt: skip
         )
     )
 
@@ -97,16 +103,20 @@ async def record_refusal(
 
 
 async def revoke_refusal(
-    session: AsyncSession, writer: history.Writer, *, client_id: uuid.UUID
+    session: AsyncSession,
+    writer: history.Writer,
+    *,
+    client_id: uuid.UUID,
+    refusals: Iterable[uuid.UUID] | None = None,
 ) -> list[models.RefusalCoverage]:
-    """End every active coverage of this one client (household members stay covered)."""
+    """End the active coverage of this one client (household members stay covered) by the
+    given refusals, or by every refusal (None: an administrator acting for the HMIS lead)."""
     at = await history.begin_write(session, clients=[client_id])
     coverage = models.RefusalCoverage
-    ended = list(
-        await session.scalars(
-            select(coverage).where(coverage.client_id == client_id, coverage.revoked_at.is_(None))
-        )
-    )
+    query = select(coverage).where(coverage.client_id == client_id, coverage.revoked_at.is_(None))
+    if refusals is not None:
+        query = query.where(coverage.refusal_id.in_(list(refusals)))
+    ended = list(await session.scalars(query))
     await session.execute(
         update(coverage)
         .where(coverage.id.in_([c.id for c in ended]))

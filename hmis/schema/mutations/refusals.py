@@ -136,7 +136,12 @@ class RefusalMutations:
                 check.fail("clientId", f"no active refusal{where} covers this client",
                            "NOT_REFUSED")  # fmt: skip
                 check.done()
-            ended = await refusals.revoke_refusal(session, principal.writer, client_id=client_id)
+            # Staff end only their own organization's refusals: another organization's stays
+            # (a client revoking it signs with them, or with the HMIS lead).
+            ended = await refusals.revoke_refusal(
+                session, principal.writer, client_id=client_id,
+                refusals=None if org is None else [r.id for r in mine],
+            )  # fmt: skip
             revoked_at = (await session.get(models.RefusalCoverage, ended[0].id)).revoked_at
             return SharingRefusal(id=gid(mine[0].id), recorded_at=mine[0].recorded_at,
                                   covered_client_ids=[gid(client_id)],
