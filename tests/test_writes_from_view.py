@@ -164,6 +164,19 @@ async def test_a_correction_of_a_field_empty_at_the_refusal_leaves_the_viewers_o
     assert (await seen(frozen, "admin"))["identity"]["ssn"] == "456789012"
 
 
+async def test_a_correction_carries_no_data_quality_derived_from_hidden_values(frozen):
+    """The SSN was empty at the refusal (quality: not collected); the shelter added one and
+    corrected it; the last name is corrected while the first name added after the refusal is
+    hidden: the partner sees neither quality the hidden values imply."""
+    await correct(frozen, "ssn", "456789012")
+    await correct(frozen, "lastName", "Lovelace-King")
+    identity = (await seen(frozen, "outreach"))["identity"]
+    assert identity["ssn"] is None and identity["ssnDataQuality"] == "DATA_NOT_COLLECTED"
+    assert identity["lastName"] == "Lovelace-King" and identity["nameDataQuality"] == "PARTIAL"
+    admin = (await seen(frozen, "admin"))["identity"]
+    assert admin["ssnDataQuality"] == "FULL" and admin["nameDataQuality"] == "FULL"
+
+
 SEARCH = """query($input: ClientSearchInput!) { searchClients(input: $input) {
   client { id identity { lastName } } } }"""
 

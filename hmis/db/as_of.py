@@ -118,8 +118,7 @@ def fold(
             state.at_cutoff = dict(state.values)
         changes = decode(v.entity, v.changes)
         if v.kind == CORRECT and late(v):
-            then = state.at_cutoff or {}
-            changes = {k: c for k, c in changes.items() if then.get(k) is not None}
+            changes = _late_correction(v.entity, changes, state.at_cutoff or {})
             if not changes:
                 continue  # nothing of it reaches this viewer, not even a version number
         if v.kind == CREATE:
@@ -129,6 +128,18 @@ def fold(
         state.values.update(changes)
         state.seen += 1
     return states
+
+
+def _late_correction(entity: str, changes: dict, then: dict) -> dict:
+    """What a correction the viewer sees only as a correction changes for them: the fields
+    that held a value at the cutoff, and a derived value (data quality) only with every
+    field it derives from (else it would tell of a value the viewer does not have)."""
+    derived = getattr(MODELS_BY_TABLE[entity], "__derived__", {})
+    kept = {k: c for k, c in changes.items() if k not in derived and then.get(k) is not None}
+    kept.update(
+        (k, c) for k, c in changes.items() if k in derived and all(s in kept for s in derived[k])
+    )
+    return kept
 
 
 @cache

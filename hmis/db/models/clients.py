@@ -17,6 +17,13 @@ DEMO = ElementGroup.DEMOGRAPHICS
 
 class Client(ClientData, Base):
     __tablename__ = "clients"
+    # HUD data quality, derived from these fields when not stated: a value derived from a
+    # field reaches a viewer only together with that field (`hmis.db.as_of.fold`).
+    __derived__ = {
+        "name_data_quality": ("first_name", "last_name"),
+        "ssn_data_quality": ("ssn",),
+        "dob_data_quality": ("dob",),
+    }
 
     # IDENTITY (PPI)
     first_name: Mapped[str | None] = col(String(50), group=ID, hud="FirstName")
