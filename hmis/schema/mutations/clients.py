@@ -100,20 +100,20 @@ def profile_changes(check: Check, given: dict[str, Any], current: dict[str, Any]
                 out[column] = int(value in chosen)
             out[none_column] = None if chosen else 99
     merged = {**dict.fromkeys(PPI), **current, **out}
-    derived = {  # quality column: (the fields it describes, how to derive it)
-        "name_data_quality": (
-            ("first_name", "last_name"),
-            lambda: rules.name_quality(merged["first_name"], merged["last_name"]),
-        ),
-        "ssn_data_quality": (("ssn",), lambda: rules.ssn_quality(merged["ssn"])),
-        "dob_data_quality": (("dob",), lambda: rules.dob_quality(merged["dob"])),
-    }  # fmt: skip
-    for quality, (sources, derive) in derived.items():
+    for quality, sources in models.Client.__derived__.items():
         if given.get(quality) is not None:
             out[quality] = int(given[quality].value)
         elif not current or any(s in out for s in sources):
-            out[quality] = derive()
+            out[quality] = DERIVE[quality](merged)
     return out
+
+
+# How each HUD data quality is derived from the values it describes (`Client.__derived__`).
+DERIVE = {
+    "name_data_quality": lambda v: rules.name_quality(v["first_name"], v["last_name"]),
+    "ssn_data_quality": lambda v: rules.ssn_quality(v["ssn"]),
+    "dob_data_quality": lambda v: rules.dob_quality(v["dob"]),
+}
 
 
 def _vsp_check(check: Check, org: models.Organization | None, values: dict[str, Any]) -> None:
@@ -121,14 +121,19 @@ def _vsp_check(check: Check, org: models.Organization | None, values: dict[str, 
     refuse_ppi(check, org, ElementGroup.IDENTITY, {name: values.get(name) for name in PPI})
 
 
-async def _derive_current(session: AsyncSession, principal, row: models.Client, given) -> None:
+async def _derive_current(
+    session: AsyncSession, principal, row: models.Client, given, changed: dict
+) -> None:
     """A frozen partner's write derived data quality from its view; the current row's quality
-    follows from the current values. The difference is written for no organization (as an
-    administrator's correction of the derived value would be), after the refusal: no partner
-    sees it, and those who see current data see it consistent."""
-    current = {c: getattr(row, c) for c in models.Client.data_columns()}
-    derived = profile_changes(Check(), given, current)
-    fix = {k: v for k, v in derived.items() if k.endswith("_data_quality") and current[k] != v}
+    follows from the current values of the fields written. The difference is written for
+    no organization (as an administrator's correction of the derived value would be), after
+    the refusal: no partner sees it, and those who see current data see it consistent."""
+    fix = {}
+    for quality, sources in models.Client.__derived__.items():
+        if given.get(quality) is None and any(s in changed for s in sources):
+            value = DERIVE[quality]({c: getattr(row, c) for c in PPI})
+            if value != getattr(row, quality):
+                fix[quality] = value
     if fix:
         derivation = history.Writer(subject=principal.subject, organization_id=None)
         await history.update(session, derivation, row, fix)
@@ -172,12 +177,14 @@ class ClientMutations:
             _vsp_check(check, await caller_org(session, principal), changes)
             check.done()
             try:
-                await history.update(session, principal.writer, row, changes, seen=seen,
-                                     expected_version=input.version)  # fmt: skip
+                changed = await history.update(
+                    session, principal.writer, row, changes, seen=seen,
+                    expected_version=input.version,
+                )  # fmt: skip
             except history.StaleVersion as stale:
                 check.fail("version", str(stale), "STALE_VERSION")
                 check.done()
-            await _derive_current(session, principal, row, given)
+            await _derive_current(session, principal, row, given, changed)
             return row.id
 
         return await mutate(info, work, UpdateClientPayload, "client", read_back=_read_back)
