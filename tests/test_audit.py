@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import re
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -367,9 +369,28 @@ async def test_what_cannot_be_audited_is_neither_returned_nor_written(
 
 
 async def test_the_benchmark_switch_turns_event_writing_off(
-    database_url, issuer, token, sessions, world
+    database_url, issuer, token, sessions, world, tmp_path
 ):
     await people.fully_recorded_client(sessions, world)
-    async with serve(database_url, issuer, unsafe_disable_audit=True) as api:
+    async with serve(database_url, issuer, unsafe_disable_audit=True, env="development",
+                     dev_key_dir=tmp_path) as api:  # fmt: skip
         data, _ = await ask(api, CLIENTS, token=token("hmis_admin"))
     assert len(data["clients"]["edges"]) == 1 and await events(sessions) == []
+
+
+async def test_production_refuses_to_start_with_the_audit_log_off(database_url, issuer):
+    environ = {**os.environ, "HMIS_ENV": "production", "HMIS_DATABASE_URL": database_url,
+               "HMIS_OIDC_ISSUER": issuer.url, "HMIS_PSEUDONYM_KEY": "a-production-secret",
+               "HMIS_UNSAFE_DISABLE_AUDIT": "1"}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hmis.cli", "serve", "--port", "18231", env=environ,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    except TimeoutError:  # it started serving: stop it, and fail
+        process.terminate()
+        await process.wait()
+        pytest.fail("the server started with HMIS_UNSAFE_DISABLE_AUDIT=1 in production")
+    assert process.returncode == 1
+    assert "HMIS_UNSAFE_DISABLE_AUDIT" in err.decode() and "Traceback" not in err.decode()
