@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -136,6 +137,15 @@ class Visibility:
                 self._state_tables.pop(client_id, None)
             else:
                 self._state_tables[client_id] = tables
+
+    def decide_own_record(self, client_id: uuid.UUID) -> ClientDecision:
+        """`myRecord`: the caller's linked record, decided as that signed-in client whatever
+        other roles the token carries (a researcher's or staff's view of one's own record is
+        not the one the notice promises, and would be decided under another role's rules)."""
+        as_client = replace(self.principal, roles=frozenset({Role.CLIENT}), organization_id=None)
+        facts = ClientFacts(client_id=client_id, is_callers_own_record=True)
+        decision = self.decisions[client_id] = policy.decide(as_client, facts)
+        return decision
 
     def decision(self, client_id: uuid.UUID) -> ClientDecision | None:
         return self.decisions.get(client_id)
