@@ -246,7 +246,8 @@ class RightsMutations:
                     check.fail("clientId", "name the client you file for", "REQUIRED")
                     check.done()
                 await find_live(session, models.Client, named, check, "clientId")
-                client_id, complainant = named, load.complainant_marker(named)
+                # Bound to the client by its ID: no subject, so no token can pose as it.
+                client_id, complainant = named, None
             now = datetime.datetime.now(UTC)
             row = models.Complaint(
                 id=uuid.uuid4(),
