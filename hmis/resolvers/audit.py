@@ -74,7 +74,7 @@ def parse_purpose(header: str | None) -> Purpose | None:
 
 
 # When a request returns a client through several fields, the event takes the first of these.
-READ_ACTIONS = (AuditAction.EXPORT, AuditAction.SEARCH, AuditAction.VIEW)
+READ_ACTIONS = (AuditAction.EXPORT, AuditAction.SEARCH, AuditAction.VIEW, AuditAction.VIEW_LOG)
 MAX_OPERATION_NAME = 128
 
 

@@ -163,6 +163,9 @@ class AuditQuery:
                 session, filter=wanted, before=_before(after), limit=size + 1
             )
         page = rows[:size]
+        # Who accessed a client is itself about that client: reading it is logged too.
+        about = {r.client_id for r in page if r.client_id is not None}
+        info.context.access_log.release(about, Actions.VIEW_LOG)
         return connection(
             [AuditEvent.from_row(r) for r in page],
             [encode_cursor("audit", str(r.id)) for r in page],
