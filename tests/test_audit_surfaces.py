@@ -1,9 +1,12 @@
 """Every access to a client's data leaves an event, beyond client pages and profile writes:
 correction requests and complaints read or written, and the access log itself read
-(issue 11, point 6). Events name the client and groups, never the values."""
+(issue 11, point 6). Events name the client and groups, never the values, nor text the caller
+chose (point 7)."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 
 from .test_audit import ask, assert_no_ppi, events
@@ -66,3 +69,30 @@ async def test_corrections_complaints_and_the_log_itself_leave_events(api, token
     everything = await events(sessions)
     assert all(e.client_id in (None, uuid.UUID(ada)) for e in everything)
     assert_no_ppi(everything, *SECRETS)
+
+
+async def test_the_log_keeps_a_digest_of_the_operation_and_only_a_registered_name(
+    api, token, sessions
+):
+    world = await build_world(api, token)
+    ada = await world.new_client()
+    staff = world.staff["Shelter"]
+    read = "{ client(id: $id) { identity { lastName } } }"
+
+    async def kept(document: str) -> str:
+        _, request_id = await ask(api, document, {"id": ada}, token=staff)
+        (event,) = await events(sessions, request_id=request_id)
+        return event.operation_name
+
+    hidden = await kept(f"query Nora_ssn_123456789($id: ID!) {read}")
+    assert re.fullmatch("[0-9a-f]{32}", hidden), hidden
+    assert hidden == await kept(f"query Nora_ssn_123456789($id: ID!) {read}")  # stable
+    assert hidden != await kept(f"query Nora_ssn_987654321($id: ID!) {read}")
+    # Not a plain hash of the document, which a guess of the name could be tested against.
+    document = f"query Nora_ssn_123456789($id: ID!) {read}"
+    assert hashlib.sha256(document.encode()).hexdigest()[:32] != hidden
+    # A root field's name is a registered name: kept, as the field is spelled.
+    for name in ("client", "Client"):
+        label = await kept(f"query {name}($id: ID!) {read}")
+        assert re.fullmatch("client [0-9a-f]{32}", label), label
+    assert re.fullmatch("[0-9a-f]{32}", await kept(f"query ClientNora($id: ID!) {read}"))

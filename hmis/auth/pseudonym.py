@@ -1,8 +1,11 @@
-"""Research keys: a keyed hash of a client's normalized identifiers.
+"""Keyed hashes with the server's secret (`HMIS_PSEUDONYM_KEY`): stable, and without the secret
+neither reversible nor recomputable from a guess.
 
-Researchers may match records on identifiers but never receive them (POLICY.md, Research).
-HMAC-SHA256 with a server secret: stable across queries, and without the secret neither
-reversible nor recomputable from a guessed name, DOB or SSN.
+- Research keys: a keyed hash of a client's normalized identifiers. Researchers may match
+  records on identifiers but never receive them (POLICY.md, Research).
+- Digests of text that must not be kept in clear (`keyed_digest`), e.g. a GraphQL document in
+  the access log: a plain hash of a document would let whoever reads the log test guesses of
+  the names or numbers written in it.
 """
 
 from __future__ import annotations
@@ -25,3 +28,10 @@ def research_key(
         [_norm(first_name), _norm(last_name), dob.isoformat() if dob else "", _norm(ssn)]
     )
     return hmac.new(key.encode(), material.encode(), hashlib.sha256).hexdigest()
+
+
+def keyed_digest(key: str, purpose: str, text: str, *, length: int = 32) -> str:
+    """HMAC-SHA256 of `text` under a key of its own per `purpose` (digests made for one use
+    never match those of another), as `length` hex digits."""
+    subkey = hmac.new(key.encode(), purpose.encode(), hashlib.sha256).digest()
+    return hmac.new(subkey, text.encode(), hashlib.sha256).hexdigest()[:length]
