@@ -20,8 +20,6 @@ async def test_corrections_complaints_and_the_log_itself_leave_events(api, token
     world = await build_world(api, token)
     shelter, outreach = world.staff["Shelter"], world.staff["Outreach"]
     ada = await world.new_client(ssn="123456789")
-    await world.ok(world.admin, "linkClientLogin", {"clientId": ada, "subject": "ada"},
-                   "login { id }")  # fmt: skip
     ada_login, auditor = token("client", sub="ada"), token("auditor", sub="auditor-1")
 
     async def logged(caller, document, variables=None) -> list[tuple]:
@@ -29,6 +27,13 @@ async def test_corrections_complaints_and_the_log_itself_leave_events(api, token
         _, request_id = await ask(api, document, variables, token=caller)
         return [(str(e.client_id), e.action, e.groups, e.organization_id and str(e.organization_id))
                 for e in await events(sessions, request_id=request_id)]  # fmt: skip
+
+    link = mutation("linkClientLogin", "login { id }")
+    assert await logged(world.admin, link, {"input": {"clientId": ada, "subject": "ada"}}) == [
+        (ada, "link_login", [], None)]  # fmt: skip
+    consent = mutation("recordResearchConsent", "consent { id }")
+    assert await logged(world.admin, consent, {"input": {"clientId": ada}}) == [
+        (ada, "consent_research", [], None)]  # fmt: skip
 
     request = mutation("requestCorrection", "correctionRequest { id requestedValue }")
     assert await logged(outreach, request, {"input": {

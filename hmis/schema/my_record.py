@@ -37,8 +37,8 @@ class AccessRecord:
     at: datetime.datetime = strawberry.field(description="The latest access of that day.")
     action: str = strawberry.field(
         description="view, search, export, create, update, correct, delete, disclose, "
-        "refuse, revoke, request_correction, deny_correction, complain, handle_complaint or "
-        "view_log (the access log about you was read)."
+        "refuse, revoke, request_correction, deny_correction, complain, handle_complaint, "
+        "view_log (the access log about you was read), link_login or consent_research."
     )
     purpose: str | None = strawberry.field(description="Why, as the caller stated it.")
     groups: list[E.ElementGroup] = strawberry.field(

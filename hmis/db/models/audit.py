@@ -33,6 +33,8 @@ class AuditAction(enum.Enum):
     COMPLAIN = "complain"  # a privacy complaint about the client filed
     HANDLE_COMPLAINT = "handle_complaint"  # such a complaint moved along by an administrator
     VIEW_LOG = "view_log"  # the access log's events about the client read (auditEvents)
+    LINK_LOGIN = "link_login"  # a `client` login bound to the record
+    CONSENT_RESEARCH = "consent_research"  # the client's research consent recorded
 
 
 class AuditEvent(Base):
