@@ -1,6 +1,6 @@
 """complaints filed by staff: bound to the client by its ID alone
 
-Revision ID: 0004
+Revision ID: 0004_i11b
 Revises: 0003
 Create Date: 2026-11-27 13:00:00.000000
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
+revision: str = "0004_i11b"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
