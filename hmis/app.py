@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from hmis import record_copy
+from hmis import logs, record_copy
 from hmis.auth.authenticator import ANONYMOUS, Authenticator, build_authenticator
 from hmis.auth.dev_issuer import DevIssuer
 from hmis.auth.errors import InvalidToken, KeysUnavailable, error_body
@@ -127,6 +127,7 @@ class HmisGraphQL(GraphQL):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    logs.keep_query_strings_out()
     if settings.unsafe_disable_audit:
         log.warning("HMIS_UNSAFE_DISABLE_AUDIT is set: no access is audited (benchmarks only)")
     dev_issuer = DevIssuer.from_settings(settings) if settings.development else None

@@ -76,6 +76,12 @@ class Settings:
             return
         if not self.pseudonym_key or self.pseudonym_key == DEVELOPMENT_PSEUDONYM_KEY:
             raise ConfigError("HMIS_PSEUDONYM_KEY must be set to a secret in production")
+        if self.unsafe_disable_audit:
+            # Every access must be logged (POLICY.md, Audit): the switch exists for benchmarks.
+            raise ConfigError(
+                "HMIS_UNSAFE_DISABLE_AUDIT turns the access log off and is for benchmarks on a "
+                "developer's machine only: production refuses to start with it (unset it)"
+            )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, *, default_env: str = "production"):

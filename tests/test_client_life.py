@@ -6,9 +6,12 @@ record, and revoking. After each step every role sees what POLICY.md says."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from pathlib import Path
 
-from .support import gql
+from hmis.auth.pseudonym import ResearchIdentifiers
+
+from .support import api_settings, gql
 from .writes import build_world
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +54,7 @@ def summary(client: dict | None) -> dict | None:
     }  # fmt: skip
 
 
-async def test_a_clients_life_through_the_api(api, token):
+async def test_a_clients_life_through_the_api(api, token, issuer):
     world = await build_world(api, token)
     shelter, outreach, admin = world.staff["Shelter"], world.staff["Outreach"], world.admin
     auditor, aggregate = token("auditor", sub="auditor-1"), token("aggregate_reader", sub="agg")
@@ -135,14 +138,19 @@ async def test_a_clients_life_through_the_api(api, token):
         assert await seen(caller, ada) == everything
     assert await seen(aggregate, ada) == FORBIDDEN
     assert await seen(researcher, ada) == FORBIDDEN
-    await world.ok(admin, "createResearchAgreement", {
+    agreement = await world.ok(admin, "createResearchAgreement", {
         "subject": "researcher-1", "expiresOn": "2099-01-01"}, "agreement { id }")  # fmt: skip
     de_identified = {**everything, "name": None, "dob": None, "contact": None, "notes": None,
                      "researchKey": True}  # fmt: skip
-    assert await seen(researcher, ada) == de_identified
+    # Researchers name clients by their pseudonyms (they never receive real IDs).
+    under = ResearchIdentifiers(api_settings("", issuer).pseudonym_key,
+                                uuid.UUID(agreement["agreement"]["id"]))  # fmt: skip
+    pseudonym = under.client(ada)
+    assert pseudonym != ada and await seen(researcher, ada) is None
+    assert await seen(researcher, pseudonym) == de_identified
     await world.ok(admin, "recordResearchConsent", {"clientId": ada}, "consent { id }")
-    assert await seen(researcher, ada) == {**de_identified, "name": "Ada Lovelace",
-                                           "dob": "1990-01-01"}  # fmt: skip
+    assert await seen(researcher, pseudonym) == {**de_identified, "name": "Ada Lovelace",
+                                                 "dob": "1990-01-01"}  # fmt: skip
     # The client signs in: nothing until an administrator links the login to her record.
     assert await world.query(ada_login, MINE) == {"myRecord": None}
     await world.ok(admin, "linkClientLogin", {"clientId": ada, "subject": "ada"}, "login { id }")

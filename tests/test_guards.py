@@ -62,6 +62,8 @@ async def test_logs_hold_no_search_terms_or_names(api, token, sessions, caplog):
             '{ searchClients(input: {lastName: "Zebulon"}) { client { id } } }',
             '{ searchClients(input: {lastName: "Zebulon", ssnLast4: "12"}) { client { id } } }',
             '{ searchClients(input: {lastName: "Zebulon", bogus: 1}) { client { id } } }',
+            # An alias is the caller's text too: a failing field's path names it.
+            '{ Zebulon_1: searchClients(input: {lastName: "Ze", ssnLast4: "12"}) { matchedOn } }',
         ]:
             await gql(api, query, token=token("hmis_admin"))
     logged = "\n".join(r.getMessage() for r in caplog.records)

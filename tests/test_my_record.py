@@ -51,3 +51,20 @@ async def test_unlinked_login_has_no_record_and_other_roles_are_refused(api, tok
     assert body["data"] == {"myRecord": None}
     status, body = await gql(api, MINE, token=token("hmis_admin"))
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_my_record_decides_as_the_client_whatever_other_roles_the_token_carries(
+    api, token, sessions
+):
+    world = await people.coc(sessions)
+    ada = await people.fully_recorded_client(sessions, world)
+    await link(sessions, ada, "ada-login")
+    # No research agreement: the researcher role must not decide (nor be needed) here.
+    for roles in (["client", "researcher"], ["client", "aggregate_reader"]):
+        status, body = await gql(api, MINE, token=token(roles, sub="ada-login"))
+        assert status == 200 and "errors" not in body, body
+        client = body["data"]["myRecord"]["client"]
+        assert client["identity"]["lastName"] == "Lovelace"
+        assert client["contact"]["phone"] == "6305550199"
+        assert [n["text"] for n in client["caseNotes"]] == ["Intake done."]
+        assert {a["basis"] for a in client["access"]} == {"SELF"}

@@ -94,6 +94,26 @@ async def test_complaints_are_seen_only_by_the_complainant_and_administrators(ap
     assert len(found["complaints"]) == 1
 
 
+async def test_a_complaint_staff_filed_is_bound_to_the_client_not_to_a_look_alike_subject(
+    api, token, sessions
+):
+    world = await build_world(api, token)
+    ada = await world.new_client()
+    await world.ok(world.admin, "linkClientLogin", {"clientId": ada, "subject": "ada"},
+                   "login { id }")  # fmt: skip
+    filed = await world.ok(world.staff["Shelter"], "fileComplaint", {
+        "clientId": ada, "text": "Asked for her SSN at the desk."}, "complaint { id }")  # fmt: skip
+    # A token whose subject spells the client's ID reads nothing; Ada's own login reads it.
+    for subject in (f"client:{ada}", f"client:{uuid.UUID(ada).hex}", ada):
+        found = await world.query(token("client", sub=subject), COMPLAINTS)
+        assert found["complaints"] == [], subject
+    found = await world.query(token("client", sub="ada"), COMPLAINTS)
+    assert [c["id"] for c in found["complaints"]] == [filed["complaint"]["id"]]
+    async with sessions() as s:
+        row = await s.get(models.Complaint, uuid.UUID(filed["complaint"]["id"]))
+    assert (row.client_id, row.complainant_subject) == (uuid.UUID(ada), None)
+
+
 async def test_the_copy_is_the_views_answer_escaped_and_refused_like_the_api(api, token):
     world = await build_world(api, token)
     ada = await world.new_client(firstName="<script>alert(1)</script>", lastName="O'Hara & Co")

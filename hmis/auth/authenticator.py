@@ -19,11 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hmis.config import ConfigError, Settings
 from hmis.db.models import Organization
 
-from .claims import check_role_map, claim_at, principal_from_claims
+from .claims import check_role_map, claim_at, organization_of, principal_from_claims
 from .dev_issuer import DEV_ISSUER_PATH, DevIssuer
 from .errors import InvalidToken
 from .jwks import RemoteKeys
-from .principal import Principal, Role
+from .policy import ORGANIZATION_ROLES
+from .principal import Principal
 from .tokens import TokenValidator
 
 log = logging.getLogger("hmis.auth")
@@ -89,14 +90,17 @@ class Authenticator:
         """Why this verified caller may not use the API at all, or None."""
         if not principal.roles:
             return "The access token carries no HMIS role."
-        if not principal.has(Role.AGENCY_STAFF):
-            return None
+        if not principal.roles & ORGANIZATION_ROLES:
+            return None  # no role acting for an organization: the claim is ignored
+        # A token with such a role must name a real organization, even when another role
+        # acts (it counts only when it acts: `hmis.auth.claims`).
         claim = self.settings.org_claim
         if claim_at(claims, claim) is None:
             return f"An agency_staff token must name the caller's organization in claim '{claim}'."
-        if principal.organization_id is None:
+        organization_id = organization_of(claims, claim)
+        if organization_id is None:
             return f"The organization in claim '{claim}' is not an organization ID (a UUID)."
-        if not await self._organization_exists(principal.organization_id):
+        if not await self._organization_exists(organization_id):
             return f"The organization in claim '{claim}' is not a partner organization here."
         return None
 

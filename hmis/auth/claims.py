@@ -12,6 +12,7 @@ from typing import Any
 
 from hmis.config import ConfigError
 
+from .policy import acts_for_organization
 from .principal import Principal, Role
 
 # Where providers put the OAuth client's ID: RFC 9068 / Keycloak / Okta / Entra ID (v1 tokens).
@@ -118,10 +119,13 @@ def principal_from_claims(
     role_map: Mapping[str, str],
 ) -> Principal:
     client_id = client_id_of(claims)
+    roles = canonical_roles(claims, paths=roles_claims, role_map=role_map)
+    # Only a role acting for an organization has one; any other token's claim is ignored.
+    organization = organization_of(claims, org_claim) if acts_for_organization(roles) else None
     return Principal(
         subject=claims["sub"],
-        roles=canonical_roles(claims, paths=roles_claims, role_map=role_map),
-        organization_id=organization_of(claims, org_claim),
+        roles=roles,
+        organization_id=organization,
         client_id=client_id,
         is_service_account=is_service_account(claims, client_id),
         scopes=scopes_of(claims),

@@ -84,14 +84,29 @@ PRECEDENCE = (
 )
 
 
+# The roles that act for an organization: only for these does the token's organization count.
+ORGANIZATION_ROLES = frozenset({Role.AGENCY_STAFF})
+
+
 def acting_role(principal: Principal | None) -> Role | None:
     """The role that decides what this caller sees; None means no HMIS role (403)."""
     if principal is None:
         return None
+    return role_of(principal.roles)
+
+
+def role_of(roles: frozenset[Role]) -> Role | None:
+    """The acting role of a set of roles (`acting_role`)."""
     for role in PRECEDENCE:  # a loop, not a generator: asked once per client of a page
-        if role in principal.roles:
+        if role in roles:
             return role
     return None
+
+
+def acts_for_organization(roles: frozenset[Role]) -> bool:
+    """Whether a caller with these roles acts for an organization: an administrator's or
+    auditor's token naming one is not logged, stamped or scoped as that organization."""
+    return role_of(roles) in ORGANIZATION_ROLES
 
 
 def sees_rows(principal: Principal | None) -> bool:

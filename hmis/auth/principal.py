@@ -36,6 +36,6 @@ class Principal:
 
     @property
     def writer(self) -> Writer:
-        """How this caller's writes are stamped (admins write for no organization)."""
-        org = self.organization_id if self.has(Role.AGENCY_STAFF) else None
-        return Writer(subject=self.subject, organization_id=org)
+        """How this caller's writes are stamped: for its organization, which only a role
+        acting for one has (`hmis.auth.claims`); admins write for no organization."""
+        return Writer(subject=self.subject, organization_id=self.organization_id)

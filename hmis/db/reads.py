@@ -96,18 +96,22 @@ async def research_consents(
     return set(rows)
 
 
-async def has_research_agreement(session: AsyncSession, *, subject: str, today: date) -> bool:
+async def research_agreement(
+    session: AsyncSession, *, subject: str, today: date
+) -> uuid.UUID | None:
+    """The researcher's active agreement (the oldest, when several are: the pseudonyms a
+    researcher receives stay those of one agreement until it ends)."""
     agreement = models.ResearchAgreement
-    found = await session.scalar(
+    return await session.scalar(
         select(agreement.id)
         .where(
             agreement.subject == subject,
             agreement.expires_on >= today,
             agreement.revoked_at.is_(None),
         )
+        .order_by(agreement.created_at, agreement.id)
         .limit(1)
     )
-    return found is not None
 
 
 async def linked_client(session: AsyncSession, *, subject: str) -> uuid.UUID | None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from hmis.auth.policy import acting_role
 from hmis.auth.principal import Principal, Role
+from hmis.auth.pseudonym import keyed_digest
 from hmis.db import audit, models
 from hmis.db.models.audit import AuditAction
 from hmis.groups import ElementGroup
@@ -74,8 +75,27 @@ def parse_purpose(header: str | None) -> Purpose | None:
 
 
 # When a request returns a client through several fields, the event takes the first of these.
-READ_ACTIONS = (AuditAction.EXPORT, AuditAction.SEARCH, AuditAction.VIEW)
-MAX_OPERATION_NAME = 128
+READ_ACTIONS = (AuditAction.EXPORT, AuditAction.SEARCH, AuditAction.VIEW, AuditAction.VIEW_LOG)
+
+
+def operation_label(key: str, document: str | None, name: str | None,
+                    registered: frozenset[str]) -> str | None:  # fmt: skip
+    """What the log keeps of the operation, never text the caller chose freely: a keyed digest
+    of the document (the same document, the same digest; nobody without the server's secret
+    can test a guess of what it says), preceded by its name only when that name is a root
+    field of the API (`searchClients`, `UpdateClient`: a name from a fixed public list, kept
+    as the field is spelled). `query Nora_ssn_123456789 {...}` is kept as its digest alone."""
+    if not document:
+        return None
+    digest = keyed_digest(key, "audit-document", document)
+    field = name and registered_name(name, registered)
+    return f"{field} {digest}" if field else digest
+
+
+def registered_name(name: str, registered: frozenset[str]) -> str | None:
+    """The root field an operation is named after (its first letter in either case)."""
+    candidate = name[:1].lower() + name[1:]
+    return candidate if candidate in registered else None
 
 
 class AccessLog:
@@ -133,8 +153,7 @@ def _events(context: RequestContext, found: Iterable[tuple[uuid.UUID, AuditActio
         "roles": sorted(role.value for role in principal.roles),
         "purpose": purpose and purpose.value,
         "request_id": context.request_id,
-        "operation_name": (context.operation_name or None)
-        and context.operation_name[:MAX_OPERATION_NAME],
+        "operation_name": context.operation_name,  # `operation_label`
     }
     return [
         {**who, "client_id": client_id, "action": action.value, "groups": audit.group_names(groups)}

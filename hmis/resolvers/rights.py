@@ -60,11 +60,6 @@ async def correction_requests(
     ]
 
 
-def complainant_marker(client_id: uuid.UUID) -> str:
-    """Who complains when staff file for a client: the client record (whose login sees it)."""
-    return f"client:{client_id}"
-
-
 async def complaints(
     context: RequestContext,
     principal: Principal,
@@ -76,6 +71,8 @@ async def complaints(
     role = policy.acting_role(principal)
     own = await _own_record(context, principal)
     k = models.Complaint
+    # Complaints a caller filed for itself, and those about its own linked record (staff filed
+    # for the client: bound by `client_id`, never by a subject a token could carry).
     mine = [k.complainant_subject == principal.subject] + ([k.client_id == own] if own else [])
     narrow = {Role.HMIS_ADMIN: k.id.is_not(None), Role.CLIENT: or_(*mine)}.get(role, false())
     query = select(k).where(narrow)

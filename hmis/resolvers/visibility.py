@@ -11,16 +11,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from hmis.auth import policy
 from hmis.auth.policy import ClientDecision, ClientFacts
 from hmis.auth.principal import Role
+from hmis.auth.pseudonym import ResearchIdentifiers
 from hmis.context import RequestContext
 from hmis.db import history, models, reads
 from hmis.db.records import Record
-from hmis.errors import Forbidden
+from hmis.errors import BadInput, Forbidden
 from hmis.groups import ElementGroup
 
 
@@ -40,6 +42,8 @@ class Visibility:
         # Sibling resolvers decide concurrently: one at a time, so none reads a decision
         # whose as-of states another is still loading.
         self._deciding = asyncio.Lock()
+        # A researcher's identifiers under their agreement (`require_row_access`).
+        self.research_ids: ResearchIdentifiers | None = None
 
     @classmethod
     def of(cls, context: RequestContext) -> Visibility:
@@ -60,11 +64,13 @@ class Visibility:
         if self.role is Role.RESEARCHER:
             today = datetime.now(UTC).date()
             async with self.context.reading() as session:
-                active = await reads.has_research_agreement(
+                agreement = await reads.research_agreement(
                     session, subject=self.principal.subject, today=today
                 )
-            if not active:
+            if agreement is None:
                 raise Forbidden("no active research agreement is recorded for you")
+            key = self.context.settings.pseudonym_key or ""
+            self.research_ids = ResearchIdentifiers(key, agreement)
         self._row_access_checked = True
 
     async def decide(
@@ -146,6 +152,15 @@ class Visibility:
             else:
                 self._state_tables[client_id] = tables
 
+    def decide_own_record(self, client_id: uuid.UUID) -> ClientDecision:
+        """`myRecord`: the caller's linked record, decided as that signed-in client whatever
+        other roles the token carries (a researcher's or staff's view of one's own record is
+        not the one the notice promises, and would be decided under another role's rules)."""
+        as_client = replace(self.principal, roles=frozenset({Role.CLIENT}), organization_id=None)
+        facts = ClientFacts(client_id=client_id, is_callers_own_record=True)
+        decision = self.decisions[client_id] = policy.decide(as_client, facts)
+        return decision
+
     def decision(self, client_id: uuid.UUID) -> ClientDecision | None:
         return self.decisions.get(client_id)
 
@@ -163,9 +178,49 @@ class Visibility:
         """
         group = group or row.__model__.__group__
         values = self.inspect(row, group)
-        if values is not None:
-            self.presented.add((row.client_id, group))
+        if values is None:
+            return None
+        self.presented.add((row.client_id, group))
+        ids = self._identifiers(row.client_id)
+        if ids is not None:
+            table = row.__model__.__tablename__
+            identified = self.decisions[row.client_id].visible(ElementGroup.IDENTITY)
+            values = {c: ids.column(table, c, v, identified=identified) for c, v in values.items()}
         return values
+
+    def _identifiers(self, client_id: uuid.UUID) -> ResearchIdentifiers | None:
+        """The pseudonyms a researcher receives for this client's IDs, or None for callers
+        who receive the real ones."""
+        decision = self.decisions.get(client_id)
+        if decision is None or decision.role is not Role.RESEARCHER:
+            return None
+        if self.research_ids is None:  # never hand out a real ID for want of an agreement
+            raise Forbidden("no active research agreement is recorded for you")
+        return self.research_ids
+
+    def client_id_of(self, client_id: uuid.UUID) -> str:
+        """A client's ID as this caller receives it (a researcher: its pseudonym), also in
+        page cursors."""
+        ids = self._identifiers(client_id)
+        return ids.client(client_id) if ids else str(client_id)
+
+    def client_id_from(self, value: str, field: str) -> uuid.UUID | None:
+        """The client an ID given by this caller names (`client_id_of`): a researcher's
+        pseudonym, anyone else's real ID. None: a researcher gave no pseudonym of theirs."""
+        if self.research_ids is not None:
+            return self.research_ids.client_of(str(value))
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            raise BadInput(f"`{field}` is not a valid ID", field=[field]) from None
+
+    def research_key(self, client: models.Client | Record) -> str:
+        """The client's research key under the researcher's agreement."""
+        ids = self._identifiers(client.id)
+        if ids is None:
+            raise Forbidden("research keys are for researchers")
+        return ids.research_key(first_name=client.first_name, last_name=client.last_name,
+                                dob=client.dob, ssn=client.ssn)  # fmt: skip
 
     def inspect(
         self, row: models.ClientData | Record, group: ElementGroup | None = None

@@ -52,8 +52,17 @@ def _mask(error: GraphQLError) -> bool:
     while frame and frame.tb_next:
         frame = frame.tb_next
     where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame else "?"
-    log.error("internal error %s at %s (path %s)", type(original).__name__, where, error.path)
+    log.error("internal error %s at %s (path %s)", type(original).__name__, where, _path(error))
     return True
+
+
+# Every field name of the schema: a path in the log keeps these and list indices only. The
+# rest are aliases, which the caller writes freely (`Nora_ssn_123: client(...)`).
+FIELD_NAMES: set[str] = set()
+
+
+def _path(error: GraphQLError) -> list:
+    return [p if isinstance(p, int) or p in FIELD_NAMES else "<alias>" for p in error.path or ()]
 
 
 class HmisSchema(strawberry.Schema):
@@ -62,7 +71,7 @@ class HmisSchema(strawberry.Schema):
         dates of birth or search terms (internal errors were logged by `_mask`)."""
         for error in errors:
             code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION")
-            log.info("graphql error %s at %s", code, error.path)
+            log.info("graphql error %s at %s", code, _path(error))
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
@@ -84,4 +93,8 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return HmisSchema(query=Query, mutation=Mutation, extensions=extensions)
+    schema = HmisSchema(query=Query, mutation=Mutation, extensions=extensions)
+    FIELD_NAMES.update(
+        name for kind in schema._schema.type_map.values() for name in getattr(kind, "fields", ())
+    )
+    return schema

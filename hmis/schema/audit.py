@@ -4,6 +4,7 @@ reading the access log and checking its hash chain."""
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterator
 
 import strawberry
@@ -33,13 +34,28 @@ Purpose = strawberry.enum(
 
 
 class OperationName(SchemaExtension):
-    """Hands the operation's name to the request context, for the audit log."""
+    """Hands what the audit log keeps of the operation to the request context
+    (`log.operation_label`: a keyed digest of the document, a registered name)."""
 
     def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
-        if hasattr(execution.context, "access_log"):
-            execution.context.operation_name = execution.operation_name
+        context = execution.context
+        if hasattr(context, "access_log"):
+            context.operation_name = log.operation_label(
+                context.settings.pseudonym_key or "",
+                execution.query,
+                execution.operation_name,
+                _root_fields(execution.schema),
+            )
         yield
+
+
+@functools.cache
+def _root_fields(schema) -> frozenset[str]:
+    """The names of the schema's root fields: the registered operation names."""
+    graphql = schema._schema
+    roots = (graphql.query_type, graphql.mutation_type)
+    return frozenset(name for root in roots if root for name in root.fields)
 
 
 @strawberry.input(description="Narrow `auditEvents`; every given criterion must match.")
@@ -83,7 +99,12 @@ class AuditEvent:
         description="The request (its `X-Request-ID` response header); one request may log "
         "several events."
     )
-    operation_name: str | None
+    operation_name: str | None = strawberry.field(
+        description="What is kept of the operation, never text the caller chose freely: a "
+        "keyed digest of its document (32 hex digits; the same document, the same digest), "
+        "after its name only when the name is a root field of the API (e.g. "
+        "`searchClients 3f2a...`)."
+    )
     prev_hash: str = strawberry.field(description="The hash of the event before (the chain).")
     hash: str = strawberry.field(description="SHA-256 over this event's content and prevHash.")
 
@@ -163,6 +184,9 @@ class AuditQuery:
                 session, filter=wanted, before=_before(after), limit=size + 1
             )
         page = rows[:size]
+        # Who accessed a client is itself about that client: reading it is logged too.
+        about = {r.client_id for r in page if r.client_id is not None}
+        info.context.access_log.release(about, Actions.VIEW_LOG)
         return connection(
             [AuditEvent.from_row(r) for r in page],
             [encode_cursor("audit", str(r.id)) for r in page],

@@ -11,6 +11,7 @@ from strawberry.types import Info
 from hmis.auth import policy as rules
 from hmis.auth.guards import require_principal
 from hmis.db.models.audit import AuditAction
+from hmis.errors import BadInput
 from hmis.groups import ElementGroup as G
 from hmis.resolvers import clients as load
 from hmis.resolvers.visibility import Visibility
@@ -70,12 +71,21 @@ async def _require_rows(info: Info) -> None:
     await Visibility.of(info.context).require_row_access()
 
 
+def _after(visibility: Visibility, cursor: str):
+    found = visibility.client_id_from(cursor, "after")
+    if found is None:
+        raise BadInput("`after` is not a cursor this list gave out", field=["after"])
+    return found
+
+
 @strawberry.type
 class ClientQuery:
     @strawberry.field(description="One client, or null if it is not visible to you.")
     async def client(self, info: Info, id: strawberry.ID) -> Client | None:
         await _require_rows(info)
-        found = await load.one_client(info.context, load.parse_id(id, "id"))
+        # A researcher names clients by their pseudonyms: a real ID finds nobody.
+        client_id = Visibility.of(info.context).client_id_from(id, "id")
+        found = client_id and await load.one_client(info.context, client_id)
         if found:
             info.context.access_log.release([found[0].id], AuditAction.VIEW)
         return found and _client(*found)
@@ -90,6 +100,7 @@ class ClientQuery:
     ) -> Connection[Client]:
         await _require_rows(info)
         size = page_size(first)
+        visibility = Visibility.of(info.context)
         cursor = decode_cursor("client", after)
         narrowed = filter and load.EnrollmentFilter(
             project_id=filter.project_id and load.parse_id(filter.project_id, "projectId"),
@@ -101,7 +112,7 @@ class ClientQuery:
             info.context,
             # One extra row tells whether another page follows.
             first=size + 1,
-            after=cursor and load.parse_id(cursor, "after"),
+            after=cursor and _after(visibility, cursor),
             filter=narrowed,
             # Counting reads every match: only when asked for (None is then never served).
             count="totalCount" in selected_names(info),
@@ -120,7 +131,8 @@ class ClientQuery:
         )
         return connection(
             [_client(r, d) for r, d in rows],
-            [encode_cursor("client", str(r.id)) for r, _ in rows],
+            # A real ID in a cursor is a real ID handed out: as the caller receives IDs.
+            [encode_cursor("client", visibility.client_id_of(r.id)) for r, _ in rows],
             total=total,
             has_next=len(page) > size,
         )

@@ -8,7 +8,6 @@ import strawberry
 from strawberry.types import Info
 
 from hmis.auth.policy import ClientDecision
-from hmis.auth.pseudonym import research_key
 from hmis.db import models
 from hmis.groups import ElementGroup as G
 from hmis.resolvers.loaders import Loaders
@@ -40,9 +39,9 @@ class Client:
     row: strawberry.Private[models.Client]
     decision: strawberry.Private[ClientDecision]
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return T.gid(self.row.id)
+    @strawberry.field(description="Researchers receive a pseudonym, stable within their agreement.")
+    def id(self, info: Info) -> strawberry.ID:
+        return strawberry.ID(Visibility.of(info.context).client_id_of(self.row.id))
 
     def _values(self, info: Info, group: G):
         return Visibility.of(info.context).present(self.row, group)
@@ -165,20 +164,14 @@ class Client:
         return [T.CaseNote.of(n) for n in notes]
 
     @strawberry.field(
-        description="Researchers only: a stable pseudonymous key (keyed hash of identifiers) "
-        "to match records without seeing identity. Null for every other role."
+        description="Researchers only: a pseudonymous key (keyed hash of identifiers, under "
+        "the research agreement) to match records without seeing identity. Null for every "
+        "other role."
     )
     def research_key(self, info: Info) -> str | None:
         if not self.decision.research_key:
             return None
-        row = self.row
-        return research_key(
-            info.context.settings.pseudonym_key,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            dob=row.dob,
-            ssn=row.ssn,
-        )
+        return Visibility.of(info.context).research_key(self.row)
 
     @strawberry.field(description="Every element group: visible to you or not, and the basis.")
     def access(self) -> list[GroupAccess]:

@@ -38,13 +38,13 @@ class Project:
 
 @grouped(G.HOUSEHOLD, "The household of an enrollment.")
 class EnrollmentHousehold:
-    household_id: str | None
+    household_id: str | None = strawberry.field(description="Researchers receive a pseudonym.")
     relationship_to_hoh: E.RelationshipToHoH | None = strawberry.field(name="relationshipToHoH")
 
 
 @grouped(G.ENROLLMENTS, "A stay in a project: entry and, once left, the exit.")
 class Enrollment:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Researchers receive a pseudonym.")
     project: Project
     entry_date: datetime.date
     exit_date: datetime.date | None

@@ -13,8 +13,8 @@ from hmis.db import audit, reads
 from hmis.db.disclosures import RecipientType
 from hmis.db.models.audit import AuditAction
 from hmis.groups import ElementGroup as Group
-from hmis.resolvers import clients as load
 from hmis.resolvers.audit import accounting
+from hmis.resolvers.visibility import Visibility
 
 from . import enums as E
 from .clients import Client
@@ -37,7 +37,8 @@ class AccessRecord:
     at: datetime.datetime = strawberry.field(description="The latest access of that day.")
     action: str = strawberry.field(
         description="view, search, export, create, update, correct, delete, disclose, "
-        "refuse or revoke."
+        "refuse, revoke, request_correction, deny_correction, complain, handle_complaint, "
+        "view_log (the access log about you was read), link_login or consent_research."
     )
     purpose: str | None = strawberry.field(description="Why, as the caller stated it.")
     groups: list[E.ElementGroup] = strawberry.field(
@@ -82,15 +83,17 @@ class MyRecordQuery:
         principal = require_principal(info, Role.CLIENT)
         async with info.context.reading() as session:
             client_id = await reads.linked_client(session, subject=principal.subject)
-        found = client_id and await load.one_client(info.context, client_id)
-        if not found:
+            rows = await reads.clients_by_id(session, ids=[client_id] if client_id else [])
+        if not rows:
             return None
+        # Always as the signed-in client, even when the token carries other roles too.
+        decision = Visibility.of(info.context).decide_own_record(client_id)
         info.context.access_log.release([client_id], AuditAction.VIEW)
         async with info.context.reading() as session:
             events = await audit.client_history(session, client_id=client_id)
             disclosed = await reads.disclosures(session, client_id=client_id)
         return MyRecord(
-            client=Client(row=found[0], decision=found[1]),
+            client=Client(row=rows[0], decision=decision),
             access_history=[
                 AccessRecord(
                     organization=entry.organization and Organization.from_row(entry.organization),

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from hmis.auth.guards import require_principal
 from hmis.db import models
+from hmis.db.models.audit import AuditAction
 from hmis.groups import ElementGroup as G
 from hmis.resolvers import rights as load
 
@@ -93,6 +94,9 @@ class RightsQuery:
     ) -> list[CorrectionRequest]:
         principal = require_principal(info)
         rows = await load.correction_requests(info.context, principal, status=status)
+        # A request holds a requested IDENTITY value: reading it is reading that group.
+        log = info.context.access_log
+        log.release({row.client_id for row in rows}, AuditAction.VIEW, [G.IDENTITY])
         return [CorrectionRequest.from_row(row) for row in rows]
 
     @strawberry.field(
@@ -104,4 +108,7 @@ class RightsQuery:
     ) -> list[Complaint]:
         principal = require_principal(info)
         found = await load.complaints(info.context, principal, status=status)
+        # About a client, a complaint belongs to no element group: the event names none.
+        about = {row.client_id for row, _ in found if row.client_id is not None}
+        info.context.access_log.release(about, AuditAction.VIEW)
         return [Complaint.from_row(row, events) for row, events in found]

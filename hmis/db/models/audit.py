@@ -28,6 +28,13 @@ class AuditAction(enum.Enum):
     DISCLOSE = "disclose"  # given to a recipient outside the HMIS
     REFUSE = "refuse"  # a sharing refusal recorded
     REVOKE = "revoke"  # a sharing refusal revoked
+    REQUEST_CORRECTION = "request_correction"  # a correction of the client's PPI requested
+    DENY_CORRECTION = "deny_correction"  # a correction request denied (approved: CORRECT)
+    COMPLAIN = "complain"  # a privacy complaint about the client filed
+    HANDLE_COMPLAINT = "handle_complaint"  # such a complaint moved along by an administrator
+    VIEW_LOG = "view_log"  # the access log's events about the client read (auditEvents)
+    LINK_LOGIN = "link_login"  # a `client` login bound to the record
+    CONSENT_RESEARCH = "consent_research"  # the client's research consent recorded
 
 
 class AuditEvent(Base):

@@ -75,7 +75,9 @@ class Complaint(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     client_id: Mapped[uuid.UUID | None] = fk("clients.id", nullable=True)
-    complainant_subject: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
+    # The client it is about: a staff filing binds the complaint to the client by this alone.
+    # A complainant subject is kept only when a signed-in caller filed for itself.
+    complainant_subject: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     filed_by: Mapped[str] = mapped_column(String(255), nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from hmis.auth.policy import Action
-from hmis.db import models
+from hmis.db import audit, models
+from hmis.db.models.audit import AuditAction
 from hmis.resolvers.notices import publish_notice
 from hmis.resolvers.validate import Check
 
@@ -256,6 +257,7 @@ class AdminMutations:
             )
             session.add(row)
             await session.flush()
+            audit.note_write(session, client_id, AuditAction.LINK_LOGIN)
             return ClientLogin(
                 id=gid(row.id), client_id=gid(client_id), subject=subject, created_at=row.created_at
             )
@@ -316,6 +318,7 @@ class AdminMutations:
             )
             session.add(row)
             await session.flush()
+            audit.note_write(session, client_id, AuditAction.CONSENT_RESEARCH)
             return ResearchConsent(
                 id=gid(row.id), client_id=gid(client_id), recorded_at=row.recorded_at
             )

@@ -18,7 +18,8 @@ from strawberry.types import Info
 from hmis.auth import policy
 from hmis.auth.policy import Action
 from hmis.auth.principal import Role
-from hmis.db import history, models, reads
+from hmis.db import audit, history, models, reads
+from hmis.db.models.audit import AuditAction
 from hmis.groups import ElementGroup
 from hmis.resolvers import rights as load
 from hmis.resolvers.validate import Check
@@ -157,6 +158,9 @@ class RightsMutations:
             )
             session.add(row)
             await session.flush()
+            audit.note_write(
+                session, client_id, AuditAction.REQUEST_CORRECTION, [ElementGroup.IDENTITY]
+            )
             return row.id
 
         return await mutate(
@@ -215,6 +219,9 @@ class RightsMutations:
                 principal.subject,
                 principal.writer.organization_id,
             )
+            # Resolving reads the request's IDENTITY value whether or not anything changed.
+            action = AuditAction.CORRECT if input.approve else AuditAction.DENY_CORRECTION
+            audit.note_write(session, request.client_id, action, [ElementGroup.IDENTITY])
             await session.flush()
             return request.id
 
@@ -248,7 +255,8 @@ class RightsMutations:
                     check.fail("clientId", "name the client you file for", "REQUIRED")
                     check.done()
                 await find_live(session, models.Client, named, check, "clientId")
-                client_id, complainant = named, load.complainant_marker(named)
+                # Bound to the client by its ID: no subject, so no token can pose as it.
+                client_id, complainant = named, None
             now = datetime.datetime.now(UTC)
             row = models.Complaint(
                 id=uuid.uuid4(),
@@ -267,6 +275,8 @@ class RightsMutations:
             await session.flush()
             session.add(event)
             await session.flush()
+            if client_id is not None:
+                audit.note_write(session, client_id, AuditAction.COMPLAIN)
             return Complaint.from_row(row, [event])
 
         # The filer gets back what they filed; afterwards only the complainant and
@@ -300,6 +310,8 @@ class RightsMutations:
                 )
             )
             await session.flush()
+            if row.client_id is not None:
+                audit.note_write(session, row.client_id, AuditAction.HANDLE_COMPLAINT)
             return row.id
 
         return await mutate(info, work, ComplaintPayload, "complaint", read_back=_present_complaint)
