@@ -61,6 +61,8 @@ async def server(env: dict[str, str], log: Path):
         "127.0.0.1",
         "--port",
         str(port),
+        "--workers",
+        "1",
     ]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as output:
