@@ -39,6 +39,11 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
+# Mixed reads and writes by several roles against `hmis serve --workers 2` on PostgreSQL
+# (bench_i12 by default) for 60 s; then the audit log and every acknowledged write are checked.
+load: $(STAMP)
+	$(BIN)/python -m bench.mixed_load
+
 # The suite's schema-driven fuzz test, long: `make fuzz FUZZ_OPERATIONS=50000 FUZZ_SEED=7`
 # (on PostgreSQL too when HMIS_TEST_DATABASE_URL is set). Prints operations, 5xx, slowest.
 FUZZ_OPERATIONS ?= 20000
