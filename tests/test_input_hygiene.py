@@ -84,3 +84,19 @@ async def test_organization_names_compare_without_case_on_both_databases(api, to
         _, body = await gql(api, create, {"input": {"name": name}}, token=admin)
         errors = body["data"]["createOrganization"]["errors"]
         assert [e["code"] for e in errors] == ["DUPLICATE_NAME"], body
+
+
+async def test_an_empty_id_is_a_malformed_id_not_an_internal_error(api, token):
+    # Found by `make fuzz`: "" passed `x and parse_id(x)` unparsed, and the database refused it.
+    admin = token("hmis_admin")
+    for query, field in (
+        ('{ auditEvents(filter: {clientId: ""}) { totalCount } }', ["clientId"]),
+        ('{ auditEvents(filter: {organizationId: ""}) { totalCount } }', ["organizationId"]),
+        ('{ clients(filter: {projectId: ""}) { totalCount } }', ["projectId"]),
+    ):
+        _, body = await gql(api, query, token=admin)
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}, body
+    complaint = mutation("fileComplaint", "complaint { id }")
+    _, body = await gql(api, complaint, {"input": {"text": "t", "clientId": ""}}, token=admin)
+    errors = body["data"]["fileComplaint"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [(["input", "clientId"], "INVALID_ID")]

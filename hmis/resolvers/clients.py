@@ -28,6 +28,11 @@ def parse_id(value: str, field: str) -> uuid.UUID:
         raise BadInput(f"`{field}` is not a valid ID", field=[field]) from None
 
 
+def optional_id(value: str | None, field: str) -> uuid.UUID | None:
+    """None when not given; an empty string is a malformed ID like any other."""
+    return None if value is None else parse_id(value, field)
+
+
 async def one_client(context: RequestContext, client_id: uuid.UUID):
     """The client and the caller's decision, or None when the row is not visible."""
     visibility = Visibility.of(context)
