@@ -8,8 +8,9 @@ through fragments (a chain of 250 fragments reached Python's recursion limit the
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
@@ -17,6 +18,7 @@ from strawberry.schema.schema import validate_document
 
 from . import inputs, limits
 
+log = logging.getLogger("hmis.errors")
 # A parsed document takes about 67 bytes per character of its text (measured with
 # tracemalloc on bench.workloads.PAGE_QUERY); the estimate counts 70.
 BYTES_PER_CHAR = 70
@@ -61,6 +63,18 @@ def _parse(query: str) -> DocumentNode:
         raise limits.TooComplex("The query is nested too deeply") from None
 
 
+def _contained(work: Callable):
+    """`work()`, with any failure but a GraphQL error masked: strawberry would send the
+    message of an exception raised here (before MaskErrors sees the result)."""
+    try:
+        return work()
+    except GraphQLError:
+        raise
+    except Exception as error:
+        log.error("checking a document failed: %s", type(error).__name__)
+        raise GraphQLError("Internal error.", extensions={"code": "INTERNAL_ERROR"}) from None
+
+
 class DocumentGuard(SchemaExtension):
     """Made per request (a factory in build_schema) around the schema's one cache."""
 
@@ -71,16 +85,19 @@ class DocumentGuard(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         query = context.query or ""
-        self.entry = self.cache.get(query) or self.cache.put(query, _parse(query))
+        self.entry = self.cache.get(query) or self.cache.put(
+            query, _contained(lambda: _parse(query))
+        )
         context.graphql_document = self.entry[0]
         yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
+        schema = context.schema._schema
         try:
-            limits.check(context.schema._schema, document, context.variables)
-            inputs.check(document, context.variables)
+            _contained(lambda: limits.check(schema, document, context.variables))
+            _contained(lambda: inputs.check(document, context.variables))
         except GraphQLError as error:
             context.pre_execution_errors = [error]
             yield
@@ -88,8 +105,7 @@ class DocumentGuard(SchemaExtension):
         if self.entry is None or self.entry[0] is not document:
             self.entry = [document, None]
         if self.entry[1] is None:
-            self.entry[1] = validate_document(
-                context.schema._schema, document, tuple(context.validation_rules)
-            )
+            rules = tuple(context.validation_rules)
+            self.entry[1] = _contained(lambda: validate_document(schema, document, rules))
         context.pre_execution_errors = self.entry[1]
         yield
