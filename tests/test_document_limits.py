@@ -8,11 +8,13 @@ import time
 import tracemalloc
 import uuid
 
+from graphql import get_introspection_query
+
 from hmis.schema.documents import CACHEABLE_CHARS, DocumentCache
 from hmis.schema.inputs import MAX_LIST_LENGTH
 from hmis.schema.limits import MAX_COST, MAX_NESTING
 
-from .support import gql
+from .support import gql, serve
 from .writes import build_world, mutation
 
 
@@ -123,6 +125,18 @@ async def test_big_documents_do_not_stay_in_memory(api):
     finally:
         tracemalloc.stop()
     assert grown < 2_000_000, grown
+
+
+async def test_graphiqls_introspection_query_passes_the_limits(database_url, issuer):
+    query = get_introspection_query(
+        descriptions=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    )
+    async with serve(database_url, issuer, enable_graphiql=True) as api:
+        _, body = await gql(api, query)
+    assert "errors" not in body and body["data"]["__schema"]["queryType"]["name"] == "Query"
 
 
 def test_the_document_cache_is_bounded_in_bytes():

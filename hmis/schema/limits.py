@@ -135,6 +135,10 @@ class _Walk:
             return Measure(depth=1, aliases=aliases)
         definition = getattr(parent, "fields", {}).get(node.name.value)
         inner = self.selections(node.selection_set, definition and get_named_type(definition.type))
+        if node.name.value.startswith("__"):
+            # Introspection (GraphiQL's query nests `ofType` 8 deep) has no depth, as with
+            # strawberry's depth limiter; production refuses it in validation anyway.
+            return Measure(0, aliases + inner.aliases, inner.cost)
         times = self.multiplier(node, definition, parent) if definition else 0
         # A single object costs what it holds; each item of a list or page counts one more.
         return Measure(1 + inner.depth, aliases + inner.aliases,
@@ -142,7 +146,7 @@ class _Walk:
 
     def multiplier(self, node: FieldNode, definition, parent) -> int:
         """How many objects this field can hold: its `first` (or `input.first`), given or
-        default; LIST_GUESS for another list of objects; else 1."""
+        default; LIST_GUESS for another list of objects; 0 for a single object."""
         first = None
         for argument in node.arguments or ():
             value = value_from_ast_untyped(argument.value, self.variables)
