@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format schema bench clean
+.PHONY: install run test lint format schema bench fuzz load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,19 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# Mixed reads and writes by several roles against `hmis serve --workers 2` on PostgreSQL
+# (bench_i12 by default) for 60 s; then the audit log and every acknowledged write are checked.
+load: $(STAMP)
+	$(BIN)/python -m bench.mixed_load
+
+# The suite's schema-driven fuzz test, long: `make fuzz FUZZ_OPERATIONS=50000 FUZZ_SEED=7`
+# (on PostgreSQL too when HMIS_TEST_DATABASE_URL is set). Prints operations, 5xx, slowest.
+FUZZ_OPERATIONS ?= 20000
+FUZZ_SEED ?= 1
+fuzz: $(STAMP)
+	HMIS_FUZZ_OPERATIONS=$(FUZZ_OPERATIONS) HMIS_FUZZ_SEED=$(FUZZ_SEED) \
+		$(BIN)/python -m pytest -q -s tests/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -46,12 +46,13 @@ def process_counters(pid: int) -> dict[str, float] | None:
 
 
 @asynccontextmanager
-async def server(env: dict[str, str], log: Path):
-    """`hmis serve` (uvicorn, settings from the environment, as deployed) on 127.0.0.1 and a
-    free port; its base URL and process id. One process: the machine's other core drives the
-    load. Its output goes to `log` (uvicorn logs each request there).
+async def server(env: dict[str, str], log: Path, *, port: int | None = None, workers: int = 1):
+    """`hmis serve` (uvicorn, settings from the environment, as deployed) on 127.0.0.1 and
+    `port` (default: a free one); its base URL and process id. One worker by default: the
+    machine's other core drives the load. Its output goes to `log` (uvicorn logs each request
+    there).
     """
-    port = free_port()
+    port = port or free_port()
     command = [
         sys.executable,
         "-m",
@@ -61,6 +62,8 @@ async def server(env: dict[str, str], log: Path):
         "127.0.0.1",
         "--port",
         str(port),
+        "--workers",
+        str(workers),
     ]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as output:

@@ -7,14 +7,16 @@ import contextlib
 import gc
 import logging
 
+from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from hmis import logs, record_copy
+from hmis import logs, record_copy, request_limits
 from hmis.auth.authenticator import ANONYMOUS, Authenticator, build_authenticator
 from hmis.auth.dev_issuer import DevIssuer
 from hmis.auth.errors import InvalidToken, KeysUnavailable, error_body
@@ -101,28 +103,60 @@ class HmisGraphQL(GraphQL):
     def encode_json(self, data):
         return data.encoded if isinstance(data, _Encoded) else super().encode_json(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        return request_limits.decode_json(data)
+
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            request = Request(scope)
-            try:
-                auth = await self.authenticator.authenticate(request.headers.get("authorization"))
-            except (InvalidToken, KeysUnavailable) as error:
-                reply = JSONResponse(error_body(error), error.status, headers=error.headers)
-                await reply(scope, receive, send)
-                return
-            request.state.hmis_auth = auth
-            try:
-                request.state.hmis_purpose = parse_purpose(request.headers.get("hmis-purpose"))
-            except BadPurpose as error:
-                body = {"errors": [{"message": str(error), "extensions": {"code": "BAD_REQUEST"}}]}
-                await JSONResponse(body, 400)(scope, receive, send)
-                return
-        try:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self._respond(scope, receive)
+        except ClientDisconnect:
+            response = None  # nobody to answer
         finally:
             context = scope.get("state", {}).get("hmis_context")
             if context is not None:
                 await context.close()
+        if response is not None:
+            await response(scope, receive, send)
+
+    async def _respond(self, scope, receive) -> Response:
+        """The reply to one HTTP request; request-level errors are JSON like GraphQL's."""
+        try:
+            timeout = self.settings.body_timeout_seconds
+            receive = request_limits.guard_body(scope, receive, timeout=timeout)
+            request = Request(scope, receive)
+            try:
+                auth = await self.authenticator.authenticate(request.headers.get("authorization"))
+            except (InvalidToken, KeysUnavailable) as error:
+                return JSONResponse(error_body(error), error.status, headers=error.headers)
+            request.state.hmis_auth = auth
+            request.state.hmis_purpose = parse_purpose(request.headers.get("hmis-purpose"))
+            return await self.run(request)
+        except BadPurpose as error:
+            return request_limits.error_response(400, str(error))
+        except request_limits.Rejected as error:
+            return request_limits.error_response(error.status, str(error))
+        except HTTPException as error:
+            return request_limits.error_response(error.status_code, error.reason)
+        except ClientDisconnect:
+            raise
+        except Exception as error:  # the kind only: messages can quote the request
+            log.error("request failed: %s", type(error).__name__)
+            return request_limits.error_response(500, "Internal error.")
+
+
+async def _http_error(_request: Request, error: StarletteHTTPException) -> Response:
+    """Starlette's own refusals (unknown path, method) as JSON errors too."""
+    response = request_limits.error_response(error.status_code, error.detail)
+    response.headers.update(error.headers or {})
+    return response
+
+
+async def _internal_error(_request: Request, error: Exception) -> Response:
+    log.error("request failed: %s", type(error).__name__)  # the kind only, never the message
+    return request_limits.error_response(500, "Internal error.")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -163,13 +197,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # the view answers other methods 405, as JSON
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *record_copy.routes(graphql),
             *(dev_issuer.routes() if dev_issuer else []),
         ],
         lifespan=lifespan,
+        exception_handlers={StarletteHTTPException: _http_error, Exception: _internal_error},
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -63,6 +63,9 @@ class Settings:
     enable_graphiql: bool = False
     # Where the development issuer keeps its signing key (git-ignored).
     dev_key_dir: Path = Path("var/dev-issuer")
+    # A request body still incomplete after this long is answered 408 (a slow or lying client
+    # would otherwise hold its connection and memory indefinitely).
+    body_timeout_seconds: float = 10.0
     # Benchmark-only switch; the name says what it does so it can be found with grep.
     unsafe_disable_audit: bool = False
 
@@ -104,5 +107,6 @@ class Settings:
             or (DEVELOPMENT_PSEUDONYM_KEY if mode == "development" else None),
             enable_graphiql=_flag(graphiql) if graphiql is not None else mode == "development",
             dev_key_dir=Path(env.get("HMIS_DEV_KEY_DIR", "var/dev-issuer")),
+            body_timeout_seconds=_seconds(env, "HMIS_BODY_TIMEOUT_SECONDS", 10),
             unsafe_disable_audit=_flag(env.get("HMIS_UNSAFE_DISABLE_AUDIT")),
         )

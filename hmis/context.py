@@ -40,6 +40,7 @@ class RequestContext:
     # Field resolvers run concurrently; one session serves one statement at a time.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _read_failed: bool = False
+    _closed: bool = False
 
     async def session(self) -> AsyncSession:
         """One session per request; mutations commit it, queries only read."""
@@ -51,6 +52,7 @@ class RequestContext:
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """The request's session, held by one resolver at a time."""
         async with self._lock:
+            self._check_open()
             try:
                 yield await self.session()
             except BaseException:
@@ -67,6 +69,7 @@ class RequestContext:
         round trips fewer for the audit events of every page. Unless a read failed in it,
         which may have aborted it: then it is ended first."""
         async with self._lock:
+            self._check_open()
             session = await self.session()
             if self._read_failed and session.in_transaction():
                 await session.rollback()
@@ -80,11 +83,27 @@ class RequestContext:
                 raise
             await session.commit()
 
+    def _check_open(self) -> None:
+        if self._closed:  # a late task (a DataLoader batch) must not open a new session
+            raise RuntimeError("the request has ended")
+
     async def close(self) -> None:
+        """Give back everything the request holds, whatever its execution did.
+
+        A resolver may still hold the session when the reply is ready: graphql-core cancels
+        the siblings of a failed field, but a DataLoader's batch runs in a task of its own and
+        goes on reading. Closing the session under it left its connection checked out for
+        good (and the pool empty after 15 such requests), so the close waits for the session
+        first; shielded, so a cancelled request still returns its connection."""
         # The caches refer back to this context (a cycle): emptied, a page's rows are freed
         # at once instead of waiting for the cyclic garbage collector, whose every pass then
         # walked them (on a page of 100 clients that cost more than the page's SQL).
         self.cache.clear()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        self._closed = True
+        await asyncio.shield(self._release())
+
+    async def _release(self) -> None:
+        async with self._lock:
+            session, self._session = self._session, None
+            if session is not None:
+                await session.close()

@@ -17,6 +17,7 @@ from hmis.errors import BadInput, Forbidden
 from hmis.groups import ElementGroup as G
 
 from .loaders import Loaders
+from .validate import MAX_NAME_LENGTH
 from .visibility import Visibility
 
 
@@ -25,6 +26,11 @@ def parse_id(value: str, field: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise BadInput(f"`{field}` is not a valid ID", field=[field]) from None
+
+
+def optional_id(value: str | None, field: str) -> uuid.UUID | None:
+    """None when not given; an empty string is a malformed ID like any other."""
+    return None if value is None else parse_id(value, field)
 
 
 async def one_client(context: RequestContext, client_id: uuid.UUID):
@@ -156,10 +162,13 @@ class SearchTerms:
             len(self.ssn_last4) == 4 and self.ssn_last4.isdigit()
         ):
             raise BadInput("`ssnLast4` must be exactly four digits", field=["input", "ssnLast4"])
-        for name in ("first_name", "last_name"):
+        for name, field in (("first_name", "firstName"), ("last_name", "lastName")):
             value = getattr(self, name)
             if value is not None and len(value.strip()) < 2:
-                raise BadInput("names must have at least two letters", field=["input", name])
+                raise BadInput("names must have at least two letters", field=["input", field])
+            if value is not None and len(value) > MAX_NAME_LENGTH:  # no stored name is longer
+                raise BadInput(f"`{field}` has at most {MAX_NAME_LENGTH} characters",
+                               field=["input", field])  # fmt: skip
         return self
 
     def sql(self) -> list[ColumnElement[bool]]:

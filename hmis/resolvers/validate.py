@@ -16,6 +16,8 @@ from decimal import Decimal
 from hmis import hud
 
 EARLIEST_DOB = date(1900, 1, 1)
+# The longest first, middle or last name stored (and so the longest one worth searching).
+MAX_NAME_LENGTH = 50
 # HUD: nine characters; a partial SSN keeps the known digits and marks the rest with 'x'.
 SSN_SHAPE = re.compile(r"^[0-9xX]{9}$")
 # Punctuation people write in phone numbers; what remains must be the ten NANP digits.

@@ -6,22 +6,14 @@ import logging
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import DisableIntrospection, MaskErrors
 
 from hmis.auth import errors as auth_errors
 from hmis.errors import ClientError
 
 from .audit import AuditQuery, OperationName
 from .client_queries import ClientQuery
+from .documents import DocumentCache, DocumentGuard
 from .me import MeQuery
 from .mutations import Mutation
 from .my_record import MyRecordQuery
@@ -30,10 +22,6 @@ from .rights import RightsQuery
 
 log = logging.getLogger("hmis.errors")
 
-# Generous for real frontends (the deepest useful query is about 8 levels), tight for abuse.
-MAX_DEPTH = 10
-MAX_ALIASES = 30
-MAX_TOKENS = 3000
 # Errors meant for the caller; anything else is an internal error and is masked.
 CALLER_ERRORS = (ClientError, auth_errors.InvalidToken, auth_errors.KeysUnavailable)
 
@@ -75,19 +63,10 @@ class HmisSchema(strawberry.Schema):
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    # The limiters' validation rules are classes their constructors make: made once, here.
-    # A limiter built per request made new classes each time, and the ValidationCache (keyed
-    # by the rules) never hit: every request validated again and left an entry in its LRU.
-    limits = [
-        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-    ]
-    # Factories: strawberry builds fresh extension instances for each request.
+    # One cache per schema, shared by the extension instances strawberry makes per request.
+    documents = DocumentCache()
     extensions = [
-        lambda: AddValidationRules(limits),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: DocumentGuard(documents),  # size, depth, aliases, cost, inputs (limits.py)
         lambda: MaskErrors(should_mask_error=_mask, error_message="Internal error."),
         OperationName,  # for the audit log
     ]

@@ -18,7 +18,7 @@ from hmis.db.models.audit import AuditAction as Actions
 from hmis.errors import BadInput
 from hmis.groups import ElementGroup as Group
 from hmis.resolvers import audit as log
-from hmis.resolvers.clients import parse_id
+from hmis.resolvers.clients import optional_id
 
 from . import enums as E
 from .me import Role
@@ -144,13 +144,17 @@ def _event_filter(given: AuditFilter | None) -> audit.EventFilter:
         return audit.EventFilter()
     for name in ("since", "until"):
         value = getattr(given, name)
+        field = "from" if name == "since" else "to"
         if value is not None and value.tzinfo is None:
-            field = "from" if name == "since" else "to"
             raise BadInput(f"`{field}` needs a time zone", field=["filter", field])
+        try:
+            value and value.astimezone(datetime.UTC)  # 9999-12-31T23:59:59-23:59 is past year 9999
+        except OverflowError:
+            raise BadInput(f"`{field}` is out of range", field=["filter", field]) from None
     return audit.EventFilter(
-        client_id=given.client_id and parse_id(given.client_id, "clientId"),
+        client_id=optional_id(given.client_id, "clientId"),
         actor_subject=given.actor_subject,
-        organization_id=given.organization_id and parse_id(given.organization_id, "organizationId"),
+        organization_id=optional_id(given.organization_id, "organizationId"),
         since=given.since,
         until=given.until,
         action=given.action and Actions(given.action.value),

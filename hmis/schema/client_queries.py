@@ -103,9 +103,8 @@ class ClientQuery:
         visibility = Visibility.of(info.context)
         cursor = decode_cursor("client", after)
         narrowed = filter and load.EnrollmentFilter(
-            project_id=filter.project_id and load.parse_id(filter.project_id, "projectId"),
-            organization_id=filter.organization_id
-            and load.parse_id(filter.organization_id, "organizationId"),
+            project_id=load.optional_id(filter.project_id, "projectId"),
+            organization_id=load.optional_id(filter.organization_id, "organizationId"),
         )
         node = selected_names(info, "edges", "node")
         page, total = await load.clients_page(

@@ -11,6 +11,7 @@ from hmis.errors import BadInput
 
 # Unlimited pages would let a caller pull whole tables in one request.
 MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
 
 T = TypeVar("T")
 
@@ -34,7 +35,7 @@ class Connection(Generic[T]):
     total_count: int = strawberry.field(description="The number of rows visible to you.")
 
 
-def page_size(first: int | None, default: int = 50) -> int:
+def page_size(first: int | None, default: int = DEFAULT_PAGE_SIZE) -> int:
     size = default if first is None else first
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise BadInput(

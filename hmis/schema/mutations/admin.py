@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -158,9 +158,11 @@ class AdminMutations:
             check = Check()
             name = check.text("name", input.name, max_length=200, required=True)
             o = models.Organization
-            if name and await session.scalar(
-                select(o.id).where(func.lower(o.name) == name.lower())
-            ):
+            # Compared here, not in SQL: SQLite's lower() leaves non-ASCII letters alone, so
+            # "Ünïcödé" and "ünïcödé" were two organizations there and one on PostgreSQL.
+            if name and name.casefold() in {n.casefold() for n in await session.scalars(
+                select(o.name)
+            )}:  # fmt: skip
                 check.fail("name", "an organization already has this name", "DUPLICATE_NAME")
             check.done()
             row = o(

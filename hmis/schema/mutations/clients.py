@@ -80,7 +80,7 @@ def profile_changes(check: Check, given: dict[str, Any], current: dict[str, Any]
     out: dict[str, Any] = {}
     for name in ("first_name", "middle_name", "last_name", "name_suffix"):
         if name in given:
-            out[name] = check.text(name, given[name], max_length=50)
+            out[name] = check.text(name, given[name], max_length=rules.MAX_NAME_LENGTH)
     for name in ("additional_race_ethnicity", "different_identity_text"):
         if name in given:
             out[name] = check.text(name, given[name], max_length=100)

@@ -244,7 +244,7 @@ class RightsMutations:
         async def work(session: AsyncSession):
             check = Check()
             text = check.text("text", input.text, max_length=MAX_TEXT_LENGTH, required=True)
-            named = input.client_id and check.uuid("clientId", input.client_id)
+            named = None if input.client_id is None else check.uuid("clientId", input.client_id)
             check.done()
             if policy.acting_role(principal) is Role.CLIENT:
                 own = await reads.linked_client(session, subject=principal.subject)
