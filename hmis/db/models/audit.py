@@ -28,6 +28,7 @@ class AuditAction(enum.Enum):
     DISCLOSE = "disclose"  # given to a recipient outside the HMIS
     REFUSE = "refuse"  # a sharing refusal recorded
     REVOKE = "revoke"  # a sharing refusal revoked
+    AGGREGATE = "aggregate"  # de-identified counts over the CoC (no client, no values)
 
 
 class AuditEvent(Base):

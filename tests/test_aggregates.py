@@ -1,0 +1,96 @@
+"""`aggregateCounts` and `GET /exports/aggregate.csv` over HTTP with real tokens, on a seeded
+CoC: counts equal a brute-force count, every 1-10 cell is suppressed, an attacker who holds
+every published table of the CoC pins no suppressed count, aggregate readers get nothing
+else, and every query is audited without a client or a value."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from hmis.aggregates import counts as counting
+from hmis.aggregates.definitions import Dimension, Measure, Period, PeriodUnit
+from hmis.db import models
+from hmis.db.seed import unsafe_bulk_seed
+
+from . import aggregate_reference as reference
+from .attacker import Problem, pinned
+from .support import gql
+
+COUNTS = """
+query Counts($input: AggregateInput!) {
+  aggregateCounts(input: $input) {
+    rows { key cell { count suppressed } } total { count suppressed } suppressionRule notes
+  }
+}"""
+YEAR = {"unit": "YEAR", "start": "2025-01-01"}
+QUARTERS = [{"unit": "QUARTER", "start": f"2025-{m:02d}-01"} for m in (1, 4, 7, 10)]
+
+
+@pytest.fixture
+async def coc(engine, sessions):
+    """A seeded CoC of 300 clients (6 organizations), and its rows for the reference."""
+    await unsafe_bulk_seed(engine, clients=300, seed=13)
+    return await reference.load(sessions)
+
+
+async def table(api, token, measure, period, by=(), role="aggregate_reader"):
+    variables = {"input": {"measure": measure, "period": period, "by": list(by)}}
+    status, body = await gql(api, COUNTS, variables, token=token(role))
+    assert status == 200 and "errors" not in body, body
+    return body["data"]["aggregateCounts"]
+
+
+def _period(p: dict) -> Period:
+    return Period(PeriodUnit(p["unit"]), date.fromisoformat(p["start"]))
+
+
+COMBINATIONS = [
+    (Measure.PERSONS_SERVED, []),
+    (Measure.PERSONS_SERVED, [Dimension.PROJECT_TYPE, Dimension.AGE_GROUP]),
+    (Measure.PERSONS_SERVED, [Dimension.RACE_ETHNICITY, Dimension.ORGANIZATION]),
+    (Measure.HOUSEHOLDS_SERVED, [Dimension.HOUSEHOLD_TYPE, Dimension.VETERAN_STATUS]),
+    (Measure.ENROLLMENTS_STARTED, [Dimension.GENDER]),
+    (Measure.EXITS, [Dimension.DESTINATION_CLASS, Dimension.PROJECT_TYPE]),
+    (Measure.PERSONS_ACTIVE_ON_DATE, [Dimension.AGE_GROUP, Dimension.GENDER]),
+]
+
+
+async def test_counts_equal_a_brute_force_count_and_small_cells_are_suppressed(
+    api, token, coc, sessions
+):
+    for (measure, by), period in itertools.product(COMBINATIONS, [YEAR, QUARTERS[1]]):
+        total, margins, cells = reference.count(coc, measure, _period(period), by)
+        # The database's counts before suppression are the brute-force ones, every cell.
+        async with sessions() as session:
+            found = await counting.count(session, measure=measure, period=_period(period), by=by)
+        assert found.total == total
+        assert [{k: v for k, v in m.items() if v} for m in found.margins] == margins
+        truth = cells if len(by) == 2 else (margins[0] if by else {})
+        truth = {(k if isinstance(k, tuple) else (k,)): v for k, v in truth.items()}
+        assert {k: v for k, v in found.cells.items() if v} == truth
+        # Over HTTP: every shown count is the true count, and every count of 1-10 is hidden.
+        published = await table(api, token, measure.value, period, [d.value for d in by])
+        assert len(published["rows"]) == len(found.cells)  # every key, zeros included
+        for row in published["rows"]:
+            n, cell = truth.get(tuple(row["key"]), 0), row["cell"]
+            if 1 <= n <= 10:
+                assert cell == {"count": None, "suppressed": True}, (measure, by, row, n)
+            elif not cell["suppressed"]:
+                assert cell["count"] == n
+        shown = published["total"]
+        assert shown == ({"count": None, "suppressed": True} if 1 <= total <= 10
+                         else {"count": total, "suppressed": False})  # fmt: skip
+    assert sum(found.cells.values()) > 0
+
+
+async def test_the_table_says_which_dimensions_count_a_person_in_several_rows(api, token, coc):
+    got = await table(api, token, "PERSONS_SERVED", YEAR, ["RACE_ETHNICITY", "VETERAN_STATUS"])
+    assert any(n.startswith("RACE_ETHNICITY: a person counts in every race") for n in got["notes"])
+    assert not any(n.startswith("VETERAN_STATUS") for n in got["notes"])
+    assert "1 to 10" in got["suppressionRule"]
