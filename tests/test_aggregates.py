@@ -5,21 +5,16 @@ else, and every query is audited without a client or a value."""
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
 from hmis.aggregates import counts as counting
 from hmis.aggregates.definitions import Dimension, Measure, Period, PeriodUnit
-from hmis.db import models
 from hmis.db.seed import unsafe_bulk_seed
 
 from . import aggregate_reference as reference
-from .attacker import Problem, pinned
 from .support import gql
 
 COUNTS = """
