@@ -15,6 +15,7 @@ from hmis.aggregates.definitions import Dimension, Measure, Period, PeriodUnit
 from hmis.db.seed import unsafe_bulk_seed
 
 from . import aggregate_reference as reference
+from .attacker import Problem, pinned
 from .support import gql
 
 COUNTS = """
@@ -89,3 +90,72 @@ async def test_the_table_says_which_dimensions_count_a_person_in_several_rows(ap
     assert any(n.startswith("RACE_ETHNICITY: a person counts in every race") for n in got["notes"])
     assert not any(n.startswith("VETERAN_STATUS") for n in got["notes"])
     assert "1 to 10" in got["suppressionRule"]
+
+
+ATTACKED = [Dimension.VETERAN_STATUS, Dimension.HOUSEHOLD_TYPE, Dimension.AGE_GROUP,
+            Dimension.DESTINATION_CLASS, Dimension.ORGANIZATION]  # fmt: skip
+
+
+async def test_an_attacker_with_every_published_table_pins_no_suppressed_count(api, token, coc):
+    """Everything an aggregate reader can ask for PERSONS_SERVED in 2025 over these dimensions
+    (the total, each one-way table, each two-way table), and the true relations between them:
+    a line adds up exactly where the data do, otherwise a person may be in several cells
+    (sum >= margin, each cell <= margin). No suppressed count of one person or more has a
+    single value. (A year and its quarters are related by inequalities the guarantee does not
+    cover: docs/aggregates.md.)"""
+    problem, truth, published = Problem(), {}, {}
+    for period in [YEAR]:
+        p = "year"
+        for by in [(), *((d,) for d in ATTACKED), *itertools.combinations(ATTACKED, 2)]:
+            got = await table(api, token, "PERSONS_SERVED", period, [d.value for d in by])
+            total, margins, cells = reference.count(coc, Measure.PERSONS_SERVED, _period(period),
+                                                    list(by))  # fmt: skip
+            true = cells if len(by) == 2 else (margins[0] if by else {})
+            name = tuple(d.value for d in by)
+            published[(p, "T")] = (total, got["total"])
+            # A withheld table hides zeros too (but those of an empty row or column).
+            floor = int(not any("withheld" in note for note in got["notes"]))
+            for row in got["rows"]:
+                key = tuple(row["key"]) if len(by) == 2 else row["key"][0]
+                published[(p, name, key)] = (true.get(key, 0), row["cell"])
+                problem.bounds[(p, name, key)] = (floor, 10_000)
+    for name, (value, cell) in published.items():
+        if cell["suppressed"]:
+            truth[name] = value
+        else:
+            assert cell["count"] == value
+            problem.bounds.pop(name, None)
+
+    def term(name):
+        """(unknown coefficients, known value) of a published count."""
+        value, cell = published[name]
+        return ({name: 1}, 0) if cell["suppressed"] else ({}, value)
+
+    def relate(parts, whole):
+        """Cells `parts` of a line whose margin is `whole`: = where the data add up."""
+        values = [published[n][0] for n in parts]
+        members, known = {}, 0
+        for n in parts:
+            m, k = term(n)
+            members.update(m)
+            known += k
+        wm, wk = term(whole)
+        exact = sum(values) == published[whole][0]
+        problem.add({**members, **{n: -1 for n in wm}}, known - wk, "=" if exact else ">=")
+        if not exact:
+            for n in parts:  # each cell is at most its margin
+                m, k = term(n)
+                problem.add({**{u: -1 for u in m}, **wm}, wk - k, ">=")
+
+    for p in ["year"]:
+        for d in ATTACKED:
+            relate([n for n in published if n[:2] == (p, (d.value,))], (p, "T"))
+        for d1, d2 in itertools.combinations(ATTACKED, 2):
+            cells = [n for n in published if n[:2] == (p, (d1.value, d2.value))]
+            for a in {n[2][0] for n in cells}:
+                relate([n for n in cells if n[2][0] == a], (p, (d1.value,), a))
+            for b in {n[2][1] for n in cells}:
+                relate([n for n in cells if n[2][1] == b], (p, (d2.value,), b))
+    assert len(truth) > 50  # the seeded CoC has plenty of small cells
+    found = [n for n in pinned(problem, truth) if truth[n]]  # a hidden 0 tells no one's data
+    assert not found, {n: truth[n] for n in found}

@@ -96,9 +96,10 @@ def suppress_table(table: TwoWay, total: int) -> TwoWay:
             path = _cheapest_path(table, hidden, col, row, cell)
             if not path and cells[cell] >= 2:
                 path = _cheapest_path(table, hidden, row, col, cell)
-        if not path:
+        if not path:  # every cell, zeros too, but those of an empty row or column
             table.withheld = True
-            hidden = set(cells)
+            rows, cols = _one_way(table)
+            hidden = {(a, b) for a, b in cells if rows[a] and cols[b]}
             break
         hidden.update(path)
     table.hidden = hidden
