@@ -9,9 +9,13 @@ import itertools
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from hmis.aggregates import counts as counting
 from hmis.aggregates.definitions import Dimension, Measure, Period, PeriodUnit
+from hmis.auth.policy import WRITE_TABLE
+from hmis.auth.principal import Role
+from hmis.db import models
 from hmis.db.seed import unsafe_bulk_seed
 
 from . import aggregate_reference as reference
@@ -159,3 +163,87 @@ async def test_an_attacker_with_every_published_table_pins_no_suppressed_count(a
     assert len(truth) > 50  # the seeded CoC has plenty of small cells
     found = [n for n in pinned(problem, truth) if truth[n]]  # a hidden 0 tells no one's data
     assert not found, {n: truth[n] for n in found}
+
+
+# Every root field but these refuses an aggregate reader: public ones, and the caller's own
+# identity and the published policy table (nothing about any person).
+NOT_ABOUT_PERSONS = {"organizations", "privacyNotice", "privacyNoticeHistory", "me", "policy"}
+OTHER_QUERIES = {
+    "client": '{ client(id: "00000000-0000-0000-0000-000000000001") { id } }',
+    "clients": "{ clients { totalCount } }",
+    "searchClients": '{ searchClients(input: {lastName: "Lo"}) { client { id } } }',
+    "myRecord": "{ myRecord { client { id } } }",
+    "correctionRequests": "{ correctionRequests { id } }",
+    "complaints": "{ complaints { id } }",
+    "auditEvents": "{ auditEvents { edges { node { id } } } }",
+    "verifyAuditLog": "{ verifyAuditLog { ok } }",
+}
+
+
+async def test_aggregate_readers_are_refused_everything_else(api, token, app):
+    """Every other query, over HTTP; every mutation by the write table (no action lists the
+    role), and one over HTTP."""
+    schema = app.routes[0].endpoint.schema._schema
+    roots = set(schema.query_type.fields)
+    assert roots == NOT_ABOUT_PERSONS | set(OTHER_QUERIES) | {"aggregateCounts"}, "classify it"
+    create = "mutation { createClient(input: {}) { client { id } } }"
+    for name, query in {**OTHER_QUERIES, "createClient": create}.items():
+        status, body = await gql(api, query, token=token("aggregate_reader", sub="agg-1"))
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], (name, body)
+        assert not any((body.get("data") or {}).values()), (name, body)
+    assert not any(Role.AGGREGATE_READER in roles for roles in WRITE_TABLE.values())
+
+
+@pytest.mark.parametrize("role", ["agency_staff", "researcher", "client"])
+async def test_only_administrators_auditors_and_aggregate_readers_get_counts(
+    api, token, engine, role
+):
+    variables = {"input": {"measure": "PERSONS_SERVED", "period": YEAR}}
+    status, body = await gql(api, COUNTS, variables, token=token(role, sub=f"{role}-1"))
+    assert status == 403 and body["data"] is None, body
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    status, body = await gql(api, COUNTS, variables)
+    assert status == 401
+    for allowed in ("hmis_admin", "auditor", "aggregate_reader"):
+        status, body = await gql(api, COUNTS, variables, token=token(allowed))
+        assert status == 200 and body["data"]["aggregateCounts"]["total"] == {
+            "count": 0,
+            "suppressed": False,
+        }
+
+
+@pytest.mark.parametrize(
+    ("period", "by", "message", "where"),
+    [
+        ({"unit": "YEAR", "start": "2025-02-01"}, [], "`input.period.start` must be the first "
+         "day of a calendar year (1 January); got 2025-02-01", ["input", "period", "start"]),
+        ({"unit": "QUARTER", "start": "2025-02-01"}, [], "1 January, April, July or October",
+         ["input", "period", "start"]),
+        ({"unit": "MONTH", "start": "2025-02-02"}, [], "the first day of a month",
+         ["input", "period", "start"]),
+        (YEAR, ["AGE_GROUP", "SEX", "GENDER"], "`input.by` takes at most 2 dimensions",
+         ["input", "by"]),
+        (YEAR, ["AGE_GROUP", "AGE_GROUP"], "names a dimension twice", ["input", "by"]),
+        (YEAR, ["SEX"], "SEX is not collected", ["input", "by"]),
+    ],
+)  # fmt: skip
+async def test_bad_input_says_what_and_where(api, token, engine, period, by, message, where):
+    variables = {"input": {"measure": "EXITS", "period": period, "by": by}}
+    status, body = await gql(api, COUNTS, variables, token=token("aggregate_reader"))
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and message in error["message"]
+    assert error["extensions"]["field"] == where
+
+
+async def test_each_query_is_audited_without_a_client_or_a_value(api, token, coc, sessions):
+    await table(api, token, "EXITS", YEAR, ["DESTINATION_CLASS", "ORGANIZATION"])
+    await table(api, token, "PERSONS_SERVED", QUARTERS[0], role="hmis_admin")
+    async with sessions() as s:
+        events = list(await s.scalars(select(models.AuditEvent).order_by(models.AuditEvent.id)))
+    assert [(e.action, e.client_id, e.actor_subject) for e in events] == [
+        ("aggregate", None, "test-user"),
+        ("aggregate", None, "test-user"),
+    ]
+    assert events[0].groups == ["ENROLLMENTS"] and events[0].purpose == "AGGREGATE_REPORTING"
+    assert events[0].roles == ["aggregate_reader"] and events[1].purpose == "ADMINISTRATION"
+    assert events[1].groups == ["ENROLLMENTS"]

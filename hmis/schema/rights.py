@@ -7,7 +7,7 @@ import datetime
 import strawberry
 from strawberry.types import Info
 
-from hmis.auth.guards import require_principal
+from hmis.auth.guards import refuse_aggregate_readers, require_principal
 from hmis.db import models
 from hmis.groups import ElementGroup as G
 from hmis.resolvers import rights as load
@@ -92,6 +92,7 @@ class RightsQuery:
         self, info: Info, status: E.CorrectionStatus | None = None
     ) -> list[CorrectionRequest]:
         principal = require_principal(info)
+        refuse_aggregate_readers(principal)
         rows = await load.correction_requests(info.context, principal, status=status)
         return [CorrectionRequest.from_row(row) for row in rows]
 
@@ -103,5 +104,6 @@ class RightsQuery:
         self, info: Info, status: E.ComplaintStatus | None = None
     ) -> list[Complaint]:
         principal = require_principal(info)
+        refuse_aggregate_readers(principal)
         found = await load.complaints(info.context, principal, status=status)
         return [Complaint.from_row(row, events) for row, events in found]
