@@ -5,6 +5,8 @@ else, and every query is audited without a client or a value."""
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from datetime import date
 
@@ -247,3 +249,41 @@ async def test_each_query_is_audited_without_a_client_or_a_value(api, token, coc
     assert events[0].groups == ["ENROLLMENTS"] and events[0].purpose == "AGGREGATE_REPORTING"
     assert events[0].roles == ["aggregate_reader"] and events[1].purpose == "ADMINISTRATION"
     assert events[1].groups == ["ENROLLMENTS"]
+
+
+async def test_the_csv_download_is_the_same_table(api, token, coc, sessions):
+    reader = {"Authorization": f"Bearer {token('aggregate_reader')}"}
+    url = "/exports/aggregate.csv?measure=EXITS&unit=YEAR&start=2025-01-01"
+    response = await api.get(url + "&by=DESTINATION_CLASS,ORGANIZATION", headers=reader)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["cache-control"] == "no-store"
+    lines = list(csv.reader(io.StringIO(response.text)))
+    got = await table(api, token, "EXITS", YEAR, ["DESTINATION_CLASS", "ORGANIZATION"])
+    assert lines[0] == ["DESTINATION_CLASS", "ORGANIZATION", "count", "suppressed"]
+    expected = [[*r["key"], "" if r["cell"]["suppressed"] else str(r["cell"]["count"]),
+                 str(r["cell"]["suppressed"]).lower()] for r in got["rows"]]  # fmt: skip
+    assert lines[1 : 1 + len(expected)] == expected
+    total = got["total"]
+    assert lines[1 + len(expected)] == ["TOTAL", "TOTAL", str(total["count"]), "false"]
+    assert lines[2 + len(expected)] == [f"# {got['suppressionRule']}"]
+    assert any(line[2:] == ["", "true"] for line in lines[1:])  # some are suppressed
+    async with sessions() as s:
+        actions = list(await s.scalars(select(models.AuditEvent.action)))
+    assert actions == ["aggregate", "aggregate"]  # the download, then the query above
+
+
+async def test_the_csv_download_refuses_as_the_query_does(api, token, engine):
+    url = "/exports/aggregate.csv?measure=EXITS&unit=YEAR&start=2025-01-01"
+    assert (await api.get(url)).status_code == 401
+    staff = {"Authorization": f"Bearer {token('agency_staff', sub='s-1')}"}
+    refused = await api.get(url, headers=staff)
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    reader = {"Authorization": f"Bearer {token('aggregate_reader')}"}
+    bad = await api.get(url.replace("2025-01-01", "2025-01-02"), headers=reader)
+    assert bad.status_code == 400 and "input.period.start" in bad.json()["errors"][0]["message"]
+    unknown = await api.get(url + "&org=x", headers=reader)
+    assert unknown.status_code == 400 and unknown.json()["errors"][0]["extensions"]["field"] == [
+        "org"
+    ]
