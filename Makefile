@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format schema bench clean
+.PHONY: install run test lint format schema bench bench-aggregate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+bench-aggregate: $(STAMP)
+	$(BIN)/python -m bench.aggregate
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -28,6 +28,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hmis import hud
@@ -169,8 +170,6 @@ def _facts(dialect: str, measure: Measure, period: Period, by: list[Dimension]):
         .where(e.date_deleted.is_(None), open_on)
         .cte("enrolled")
     )
-    if aged:  # the age once per row, not again in each branch of the age groups' CASE
-        base = base.prefix_with("MATERIALIZED")
     source = base
     joins = []
     if Dimension.HOUSEHOLD_TYPE in by:
@@ -203,7 +202,7 @@ def _facts(dialect: str, measure: Measure, period: Period, by: list[Dimension]):
         elif dim in flags:
             key = flags[dim].c.category
         else:
-            key = _key(dim, source.c, end)
+            key = _key(dialect, dim, source.c, end)
         keys.append(key.label(f"k{i}"))
     query = select(base.c.unit, *keys).select_from(base)
     for table, on in joins:
@@ -211,7 +210,7 @@ def _facts(dialect: str, measure: Measure, period: Period, by: list[Dimension]):
     return query.where(base.c.unit.is_not(None)).cte("facts")
 
 
-def _key(dim: Dimension, f, end):
+def _key(dialect: str, dim: Dimension, f, end):
     """A dimension's key for a row of the enrollments (one key per row)."""
     if dim is Dimension.PROJECT_TYPE:
         return case({int(t): t.name for t in hud.ProjectType}, value=f.project_type,
@@ -219,6 +218,12 @@ def _key(dim: Dimension, f, end):
     if dim is Dimension.ORGANIZATION:
         return f.organization_id
     if dim is Dimension.AGE_GROUP:
+        if dialect == "postgresql":  # the age computed once (a simple CASE reads it once)
+            lows = postgresql.array([lo for _, lo, _ in AGE_GROUPS[1:]])
+            bucket = func.width_bucket(f.age, lows)
+            groups = case({i: k for i, (k, _, _) in enumerate(AGE_GROUPS)}, value=bucket,
+                          else_="UNKNOWN")  # fmt: skip
+            return case((f.age < 0, "UNKNOWN"), else_=groups)  # a date of birth in error
         return case(*((f.age.between(lo, hi), k) for k, lo, hi in AGE_GROUPS), else_="UNKNOWN")
     if dim is Dimension.VETERAN_STATUS:
         return case(VETERAN, value=f.veteran_status, else_="NOT_COLLECTED")
