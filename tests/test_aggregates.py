@@ -287,3 +287,12 @@ async def test_the_csv_download_refuses_as_the_query_does(api, token, engine):
     assert unknown.status_code == 400 and unknown.json()["errors"][0]["extensions"]["field"] == [
         "org"
     ]
+
+
+def test_every_aggregate_type_says_it_is_aggregate_only(app):
+    """No new field is client data of an element group: each of these types says so."""
+    schema = app.routes[0].endpoint.schema._schema
+    names = {"AggregateMeasure", "AggregateDimension", "PeriodUnit", "ReportingPeriod",
+             "AggregateInput", "AggregateCell", "AggregateRow", "AggregateTable"}  # fmt: skip
+    for name in names:
+        assert "Aggregate-only" in schema.type_map[name].description, name

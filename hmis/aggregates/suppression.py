@@ -1,4 +1,5 @@
-"""Small-cell and complementary suppression of a count table and its margins.
+"""Small-cell and complementary suppression of a count table and its margins
+(docs/aggregates.md explains it and what it guarantees).
 
 What one query publishes is a slice of a linked structure: the total T, the one-way tables of
 each dimension (whose cells are the margins of every two-way table), and the two-way tables.
@@ -6,17 +7,17 @@ Each piece is suppressed by a deterministic function of its own counts and of th
 sums to, so a margin or a total is suppressed alike in every query that shows it.
 
 - Primary: a count of 1 to 10 is suppressed. A zero is shown, so every suppressed count is at
-  least 1 (the attacker may assume so; docs/aggregates.md).
+  least 1 (an attacker may assume so).
 - The total is suppressed only when it is itself 1 to 10 (then every count is).
-- One-way table (its line: the cells sum to T): 0 or at least 2 suppressed cells, and their
-  sum above their number (suppressed ones that are all 1 would be pinned by their sum).
-  The complement is the smallest shown non-zero cell.
-- Two-way table: every suppressed cell lies on a cycle of suppressed cells (so a change of
-  +1/-1 around the cycle keeps every row and column sum: the cell is not pinned even by an
-  attacker who knew every margin), and the rows whose margin is suppressed are connected by
-  suppressed cells (so a margin can move with another in every table that shows that
-  dimension, keeping the one-way table's sum). The smallest shown non-zero cell that closes a
-  cycle or joins the components is added until both hold; if none can, the table is withheld.
+- One-way table: 0 or at least 2 suppressed cells, their sum above their number (suppressed
+  cells that are all 1 would be pinned by their sum); complements are the smallest shown
+  non-zero cells.
+- Two-way table: every suppressed cell lies on a closed walk of suppressed cells alternating
+  +1 and -1 (a -1 only on cells of at least 2), so moving one person around it keeps every
+  sum; and every row (column) whose margin is suppressed has a walk to the row (column) of
+  the dimension's largest suppressed margin, so that margin pair can move in every table that
+  shows the dimension. The cheapest shown cells completing a missing walk are added until
+  both hold; when none can, the table is withheld.
 """
 
 from __future__ import annotations

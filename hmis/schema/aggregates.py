@@ -31,10 +31,12 @@ AggregateDimension = strawberry.enum(
     f"counted from the element group its description names. {AGGREGATE_ONLY}",
 )
 PeriodUnit = strawberry.enum(defs.PeriodUnit, name="PeriodUnit",
-                             description="A whole calendar unit.")  # fmt: skip
+                             description=f"A whole calendar unit. {AGGREGATE_ONLY}")  # fmt: skip
 
 
-@strawberry.input(description="A whole calendar year, quarter or month, from its first day.")
+@strawberry.input(
+    description=f"A whole calendar year, quarter or month, from its first day. {AGGREGATE_ONLY}"
+)
 class ReportingPeriod:
     unit: PeriodUnit
     start: datetime.date = strawberry.field(
