@@ -271,6 +271,8 @@ async def test_the_csv_download_is_the_same_table(api, token, coc, sessions):
     async with sessions() as s:
         actions = list(await s.scalars(select(models.AuditEvent.action)))
     assert actions == ["aggregate", "aggregate"]  # the download, then the query above
+    alone = list(csv.reader(io.StringIO((await api.get(url, headers=reader)).text)))
+    assert alone[:2] == [["table", "count", "suppressed"], ["TOTAL", str(total["count"]), "false"]]
 
 
 async def test_the_csv_download_refuses_as_the_query_does(api, token, engine):

@@ -59,10 +59,11 @@ def routes(view) -> list[Route]:
         table = body["data"]["aggregateCounts"]
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([*table["dimensions"], "count", "suppressed"])
+        keys = table["dimensions"] or ["table"]  # the total alone: one key column all the same
+        writer.writerow([*keys, "count", "suppressed"])
         for row in table["rows"]:
             writer.writerow([*row["key"], *_cell(row["cell"])])
-        writer.writerow(["TOTAL"] * max(1, len(table["dimensions"])) + _cell(table["total"]))
+        writer.writerow(["TOTAL"] * len(keys) + _cell(table["total"]))
         for note in [table["suppressionRule"], *table["notes"]]:
             writer.writerow([f"# {note}"])
         disposition = 'attachment; filename="aggregate.csv"'
