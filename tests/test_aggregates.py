@@ -91,7 +91,7 @@ async def test_counts_equal_a_brute_force_count_and_small_cells_are_suppressed(
     assert sum(found.cells.values()) > 0
 
 
-async def test_the_table_says_which_dimensions_count_a_person_in_several_rows(api, token, coc):
+async def test_the_table_says_which_dimensions_count_a_person_in_several_rows(api, token, engine):
     got = await table(api, token, "PERSONS_SERVED", YEAR, ["RACE_ETHNICITY", "VETERAN_STATUS"])
     assert any(n.startswith("RACE_ETHNICITY: a person counts in every race") for n in got["notes"])
     assert not any(n.startswith("VETERAN_STATUS") for n in got["notes"])
@@ -237,7 +237,7 @@ async def test_bad_input_says_what_and_where(api, token, engine, period, by, mes
     assert error["extensions"]["field"] == where
 
 
-async def test_each_query_is_audited_without_a_client_or_a_value(api, token, coc, sessions):
+async def test_each_query_is_audited_without_a_client_or_a_value(api, token, sessions):
     await table(api, token, "EXITS", YEAR, ["DESTINATION_CLASS", "ORGANIZATION"])
     await table(api, token, "PERSONS_SERVED", QUARTERS[0], role="hmis_admin")
     async with sessions() as s:
