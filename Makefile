@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format schema bench fuzz load clean
+.PHONY: install run test lint format schema bench bench-aggregate fuzz load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ FUZZ_SEED ?= 1
 fuzz: $(STAMP)
 	HMIS_FUZZ_OPERATIONS=$(FUZZ_OPERATIONS) HMIS_FUZZ_SEED=$(FUZZ_SEED) \
 		$(BIN)/python -m pytest -q -s tests/test_fuzz.py
+
+bench-aggregate: $(STAMP)
+	$(BIN)/python -m bench.aggregate
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from hmis import logs, record_copy, request_limits
+from hmis.aggregates import csv_export
 from hmis.auth.authenticator import ANONYMOUS, Authenticator, build_authenticator
 from hmis.auth.dev_issuer import DevIssuer
 from hmis.auth.errors import InvalidToken, KeysUnavailable, error_body
@@ -201,6 +202,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *record_copy.routes(graphql),
+            *csv_export.routes(graphql),
             *(dev_issuer.routes() if dev_issuer else []),
         ],
         lifespan=lifespan,

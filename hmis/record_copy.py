@@ -61,9 +61,11 @@ NOT_LINKED = {
 }
 
 
-async def ask_view(view, request: Request, query: str) -> tuple[int, dict[str, str], dict]:
+async def ask_view(
+    view, request: Request, query: str, variables: dict | None = None
+) -> tuple[int, dict[str, str], dict]:
     """POST `query` to the GraphQL view in process, as this request's caller."""
-    body = json.dumps({"query": query}).encode()
+    body = json.dumps({"query": query, "variables": variables}).encode()
     headers = [(k, v) for k, v in request.headers.raw if k.lower() in FORWARDED]
     headers += [
         (b"content-type", b"application/json"),

@@ -16,6 +16,7 @@ from strawberry.types import Info
 from hmis.errors import ClientError, Forbidden
 
 from .errors import REASONS, InvalidToken
+from .policy import acting_role
 from .principal import Principal, Role
 
 
@@ -49,6 +50,13 @@ def require_principal(info: Info, *roles: Role) -> Principal:
         names = " or ".join(role.value for role in roles)
         raise AccessDenied(f"This requires the role {names}.")
     return principal
+
+
+def refuse_aggregate_readers(principal: Principal) -> None:
+    """Aggregate readers receive aggregate counts only (POLICY.md, Actors): even an empty list
+    from another field is refused, so what they may use is plain."""
+    if acting_role(principal) is Role.AGGREGATE_READER:
+        raise AccessDenied("Aggregate readers receive aggregate counts only.")
 
 
 def http_status_of(errors: Iterable[GraphQLError]) -> tuple[int, dict[str, str]] | None:

@@ -109,6 +109,11 @@ def acts_for_organization(roles: frozenset[Role]) -> bool:
     return role_of(roles) in ORGANIZATION_ROLES
 
 
+# De-identified aggregate counts over the whole CoC (POLICY.md, Aggregates): the HMIS lead and
+# its auditors, and the third parties the notice names. Nobody else, not even agency staff.
+AGGREGATE_ROLES = (Role.HMIS_ADMIN, Role.AUDITOR, Role.AGGREGATE_READER)
+
+
 def sees_rows(principal: Principal | None) -> bool:
     """Whether the caller may receive rows about persons at all (through client/clients)."""
     return acting_role(principal) in {

@@ -109,6 +109,8 @@ class AccessLog:
         self.written: dict[uuid.UUID, set[ElementGroup]] = defaultdict(set)
         # The request makes a downloadable copy: every read is an export.
         self.exporting = False
+        # Aggregate tables returned: the groups each was counted from (one event each).
+        self.aggregates: list[set[ElementGroup]] = []
 
     def release(
         self,
@@ -125,8 +127,9 @@ class AccessLog:
                 self.actions[client_id] = action
             self.presented.update((client_id, g) for g in groups)
 
-    def take_reads(self) -> list[tuple[uuid.UUID, AuditAction, set[ElementGroup]]]:
-        """One read event per client, once: what was presented and not already written."""
+    def take_reads(self) -> list[tuple[uuid.UUID | None, AuditAction, set[ElementGroup]]]:
+        """One read event per client, once: what was presented and not already written; and
+        one per aggregate table, with no client."""
         groups: dict[uuid.UUID, set[ElementGroup]] = defaultdict(set)
         for client_id, group in self.presented:
             groups[client_id].add(group)
@@ -136,8 +139,10 @@ class AccessLog:
             if fresh or (client_id in self.actions and client_id not in self.written):
                 action = self.actions.get(client_id, AuditAction.VIEW)
                 events.append((client_id, AuditAction.EXPORT if self.exporting else action, fresh))
+        events += [(None, AuditAction.AGGREGATE, groups) for groups in self.aggregates]
         self.presented.clear()
         self.actions.clear()
+        self.aggregates.clear()
         return events
 
 

@@ -11,6 +11,7 @@ from strawberry.extensions import DisableIntrospection, MaskErrors
 from hmis.auth import errors as auth_errors
 from hmis.errors import ClientError
 
+from .aggregates import AggregateQuery
 from .audit import AuditQuery, OperationName
 from .client_queries import ClientQuery
 from .documents import DocumentCache, DocumentGuard
@@ -27,7 +28,9 @@ CALLER_ERRORS = (ClientError, auth_errors.InvalidToken, auth_errors.KeysUnavaila
 
 
 @strawberry.type
-class Query(PublicQuery, MeQuery, ClientQuery, MyRecordQuery, RightsQuery, AuditQuery):
+class Query(
+    PublicQuery, MeQuery, ClientQuery, MyRecordQuery, RightsQuery, AuditQuery, AggregateQuery
+):
     pass
 
 

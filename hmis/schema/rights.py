@@ -7,7 +7,7 @@ import datetime
 import strawberry
 from strawberry.types import Info
 
-from hmis.auth.guards import require_principal
+from hmis.auth.guards import refuse_aggregate_readers, require_principal
 from hmis.db import models
 from hmis.db.models.audit import AuditAction
 from hmis.groups import ElementGroup as G
@@ -93,6 +93,7 @@ class RightsQuery:
         self, info: Info, status: E.CorrectionStatus | None = None
     ) -> list[CorrectionRequest]:
         principal = require_principal(info)
+        refuse_aggregate_readers(principal)
         rows = await load.correction_requests(info.context, principal, status=status)
         # A request holds a requested IDENTITY value: reading it is reading that group.
         log = info.context.access_log
@@ -107,6 +108,7 @@ class RightsQuery:
         self, info: Info, status: E.ComplaintStatus | None = None
     ) -> list[Complaint]:
         principal = require_principal(info)
+        refuse_aggregate_readers(principal)
         found = await load.complaints(info.context, principal, status=status)
         # About a client, a complaint belongs to no element group: the event names none.
         about = {row.client_id for row, _ in found if row.client_id is not None}

@@ -35,6 +35,7 @@ class AuditAction(enum.Enum):
     VIEW_LOG = "view_log"  # the access log's events about the client read (auditEvents)
     LINK_LOGIN = "link_login"  # a `client` login bound to the record
     CONSENT_RESEARCH = "consent_research"  # the client's research consent recorded
+    AGGREGATE = "aggregate"  # de-identified counts over the CoC (no client, no values)
 
 
 class AuditEvent(Base):

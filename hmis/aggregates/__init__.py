@@ -1,0 +1,1 @@
+"""De-identified aggregate counts: the measures, their dimensions and suppression."""
