@@ -66,6 +66,10 @@ class Settings:
     # A request body still incomplete after this long is answered 408 (a slow or lying client
     # would otherwise hold its connection and memory indefinitely).
     body_timeout_seconds: float = 10.0
+    # The one calendar unit aggregate readers (third parties) receive tables for: periods of
+    # one unit never overlap, so no published period can be compared with another holding it
+    # (a year against its quarters) to pin a suppressed count (docs/aggregates.md).
+    aggregate_reader_unit: str = "QUARTER"
     # Benchmark-only switch; the name says what it does so it can be found with grep.
     unsafe_disable_audit: bool = False
 
@@ -93,6 +97,11 @@ class Settings:
         if mode not in {"development", "production"}:
             raise ConfigError(f"HMIS_ENV must be 'development' or 'production', got {mode!r}")
         graphiql = env.get("HMIS_ENABLE_GRAPHIQL")
+        unit = env.get("HMIS_AGGREGATE_READER_UNIT", "QUARTER").strip().upper()
+        if unit not in {"YEAR", "QUARTER", "MONTH"}:
+            raise ConfigError(
+                f"HMIS_AGGREGATE_READER_UNIT must be YEAR, QUARTER or MONTH, got {unit!r}"
+            )
         return cls(
             database_url=env.get("HMIS_DATABASE_URL", DEFAULT_DATABASE_URL),
             env=mode,
@@ -108,5 +117,6 @@ class Settings:
             enable_graphiql=_flag(graphiql) if graphiql is not None else mode == "development",
             dev_key_dir=Path(env.get("HMIS_DEV_KEY_DIR", "var/dev-issuer")),
             body_timeout_seconds=_seconds(env, "HMIS_BODY_TIMEOUT_SECONDS", 10),
+            aggregate_reader_unit=unit,
             unsafe_disable_audit=_flag(env.get("HMIS_UNSAFE_DISABLE_AUDIT")),
         )

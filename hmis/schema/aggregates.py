@@ -12,8 +12,11 @@ from strawberry.types import Info
 from hmis.aggregates import counts as counting
 from hmis.aggregates import definitions as defs
 from hmis.aggregates.tables import publish
+from hmis.auth import policy
 from hmis.auth.guards import require_principal
 from hmis.auth.policy import AGGREGATE_ROLES
+from hmis.auth.principal import Role
+from hmis.errors import BadInput
 from hmis.groups import ElementGroup
 
 AGGREGATE_ONLY = "Aggregate-only: de-identified counts, never a row about a person."
@@ -95,6 +98,15 @@ class AggregateQuery:
         require_principal(info, *AGGREGATE_ROLES)
         period = defs.Period(defs.PeriodUnit(input.period.unit.value), input.period.start)
         period.check(["input", "period"])
+        unit = info.context.settings.aggregate_reader_unit
+        if policy.acting_role(info.context.principal) is Role.AGGREGATE_READER and (
+            period.unit.value != unit
+        ):
+            raise BadInput(
+                f"`input.period.unit`: aggregate readers receive {unit} tables only (the "
+                "HMIS lead's HMIS_AGGREGATE_READER_UNIT), so no two published periods overlap",
+                field=["input", "period", "unit"],
+            )
         by = defs.check_dimensions([defs.Dimension(d.value) for d in input.by or []],
                                    ["input", "by"])  # fmt: skip
         measure = defs.Measure(input.measure.value)
