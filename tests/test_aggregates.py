@@ -17,6 +17,7 @@ from hmis.aggregates import counts as counting
 from hmis.aggregates.definitions import Dimension, Measure, Period, PeriodUnit
 from hmis.auth.policy import WRITE_TABLE
 from hmis.auth.principal import Role
+from hmis.config import ConfigError, Settings
 from hmis.db import models
 from hmis.db.seed import unsafe_bulk_seed
 
@@ -321,3 +322,10 @@ async def test_aggregate_readers_receive_one_unit_so_no_two_periods_overlap(api,
     assert "QUARTER tables only" in error["message"]
     assert (await table(api, token, "PERSONS_SERVED", YEAR, role="auditor"))["total"]
     assert (await table(api, token, "PERSONS_SERVED", QUARTERS[2]))["total"]
+
+
+def test_the_readers_unit_is_one_of_the_three():
+    with pytest.raises(ConfigError, match="HMIS_AGGREGATE_READER_UNIT"):
+        Settings.from_env({"HMIS_ENV": "development", "HMIS_AGGREGATE_READER_UNIT": "WEEK"})
+    unit = Settings.from_env({"HMIS_ENV": "development", "HMIS_AGGREGATE_READER_UNIT": "year"})
+    assert unit.aggregate_reader_unit == "YEAR"
