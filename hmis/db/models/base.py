@@ -56,11 +56,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def col(*args: Any, hud: str | None = None, group: ElementGroup | None = None, **kwargs: Any):
-    """A mapped column that records its HUD CSV column name and its element group."""
+def col(
+    *args: Any,
+    hud: str | None = None,
+    fy2024: str | None = None,
+    group: ElementGroup | None = None,
+    **kwargs: Any,
+):
+    """A mapped column that records its HUD FY2026 CSV column name, its FY2024 name where that
+    differs (FY2024 files are still imported), and its element group."""
     info = dict(kwargs.pop("info", {}))
     if hud:
         info["hud"] = hud
+    if fy2024:
+        info["fy2024"] = fy2024
     if group:
         info["group"] = group
     if not kwargs.get("primary_key"):
