@@ -119,6 +119,24 @@ def writes_doc() -> None:
     click.echo(render(), nl=False)
 
 
+@main.command("export-csv")
+@click.option("--out", required=True, type=click.Path(), help="A folder, or a file ending .zip.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="Operating period start.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Operating period end.")
+@click.option("--project", "project_id", type=click.UUID, help="Only this project.")
+@click.option("--organization", "organization_id", type=click.UUID, help="Only this organization.")
+def export_csv(out: str, start, end, project_id, organization_id) -> None:
+    """Export the HUD FY2026 HMIS CSV files, as an HMIS administrator."""
+    from pathlib import Path
+
+    from hmis.exports.command import export_csv as run
+    from hmis.exports.export import Scope
+
+    scope = Scope(start and start.date(), end and end.date(), project_id, organization_id)
+    count = asyncio.run(run(Settings.from_env(), Path(out), scope))
+    click.echo(f"exported {count} clients to {out}")
+
+
 @main.group()
 def notice() -> None:
     """The privacy notice: publish a new version."""
