@@ -71,8 +71,9 @@ class Export:
         self.batch = batch
         self.export_id = uuid.uuid4().hex
         role = Visibility.of(context).role
-        self.ids = ResearchIds(context.settings.pseudonym_key or "") if role is Role.RESEARCHER \
-            else Ids()  # fmt: skip
+        self.ids = (
+            ResearchIds(context.settings.pseudonym_key or "") if role is Role.RESEARCHER else Ids()
+        )
         self.researcher = role is Role.RESEARCHER
         self.clients = 0
 
@@ -88,8 +89,9 @@ class Export:
         after = None
         while True:
             self.context.cache.clear()  # a fresh Visibility and loaders per batch: flat memory
-            page, _ = await clients_page(self.context, first=self.batch, after=after,
-                                         filter=self._filter(), count=False)  # fmt: skip
+            page, _ = await clients_page(
+                self.context, first=self.batch, after=after, filter=self._filter(), count=False
+            )
             if not page:
                 break
             await self._batch(files, page)
@@ -115,11 +117,13 @@ class Export:
         if self.scope.organization_id:
             projects = projects.where(p.organization_id == self.scope.organization_id)
         async with self.context.reading() as session:
-            organizations = list(await session.scalars(
-                select(o).where(o.date_deleted.is_(None)).order_by(o.id)))  # fmt: skip
+            organizations = list(
+                await session.scalars(select(o).where(o.date_deleted.is_(None)).order_by(o.id))
+            )
             project_rows = list(await session.scalars(projects))
-            staff = list(await session.scalars(
-                select(s).where(s.date_deleted.is_(None)).order_by(s.id)))  # fmt: skip
+            staff = list(
+                await session.scalars(select(s).where(s.date_deleted.is_(None)).order_by(s.id))
+            )
             first_entry = await session.scalar(select(func.min(models.Enrollment.entry_date)))
         files.write(H.EXPORT, self._export_row(first_entry))
         if self._filter():
@@ -155,13 +159,16 @@ class Export:
         out[spec.key] = row.id.hex
         if spec is H.PROJECT:
             out["OrganizationID"] = row.organization_id.hex
-        out.update(DateCreated=H.text(row.date_created), DateUpdated=H.text(row.date_updated),
-                   ExportID=self.export_id)  # fmt: skip
+        out.update(
+            DateCreated=H.text(row.date_created),
+            DateUpdated=H.text(row.date_updated),
+            ExportID=self.export_id,
+        )
         return out
 
     def _user_row(self, row: models.StaffUser) -> dict[str, str]:
         out = {
-            "UserID": user_id(row),
+            "UserID": user_id(row.subject) if row.subject else row.id.hex,
             "ExportID": self.export_id,
             "DateCreated": H.text(row.date_created),
             "DateUpdated": H.text(row.date_updated),
@@ -191,8 +198,9 @@ class Export:
         for enrollment, exit in found["enrollments"].get(row.id, []):
             values = visibility.inspect(enrollment)
             shown_exit = exit and visibility.inspect(exit)
-            if values and self.scope.covers(values["entry_date"],
-                                            shown_exit and shown_exit["exit_date"]):  # fmt: skip
+            if values and self.scope.covers(
+                values["entry_date"], shown_exit and shown_exit["exit_date"]
+            ):
                 stays.append((enrollment, exit))
         if self.scope.dated and not stays:
             return False
@@ -205,8 +213,11 @@ class Export:
         out["PersonalID"] = person
         files.write(H.CLIENT, self._stamped(out, visibility, row, found["stamps"][row.id]))
         kept = {e.id for e, _x in stays}
-        health = {r.enrollment_id: r for r in found[models.HealthRecord].get(row.id, [])
-                  if r.data_collection_stage in (START, None)}  # fmt: skip
+        health = {
+            r.enrollment_id: r
+            for r in found[models.HealthRecord].get(row.id, [])
+            if r.data_collection_stage in (START, None)
+        }
         for enrollment, exit in stays:
             self._enrollment(files, visibility, person, enrollment, exit, health)
         for spec in H.AGENCY_ONLY:
@@ -227,8 +238,9 @@ class Export:
         household = visibility.present(enrollment, G.HOUSEHOLD) or {}
         out = self._values(H.ENROLLMENT, {**values, **household})
         enrollment_id = self.ids.record("Enrollment.csv", enrollment.id)
-        out.update(EnrollmentID=enrollment_id, PersonalID=person,
-                   ProjectID=values["project_id"].hex)  # fmt: skip
+        out.update(
+            EnrollmentID=enrollment_id, PersonalID=person, ProjectID=values["project_id"].hex
+        )
         if household.get("household_id") is not None:
             out["HouseholdID"] = self.ids.record("HouseholdID", household["household_id"])
         record = health.get(enrollment.id)
@@ -239,8 +251,11 @@ class Export:
         shown = exit and visibility.present(exit)
         if shown:
             out = self._values(H.EXIT, shown)
-            out.update(ExitID=self.ids.record("Exit.csv", exit.id), EnrollmentID=enrollment_id,
-                       PersonalID=person)  # fmt: skip
+            out.update(
+                ExitID=self.ids.record("Exit.csv", exit.id),
+                EnrollmentID=enrollment_id,
+                PersonalID=person,
+            )
             files.write(H.EXIT, self._stamped(out, visibility, exit, exit))
 
     @staticmethod
@@ -251,13 +266,13 @@ class Export:
         out.update(
             DateCreated=H.text(stamps.date_created),
             DateUpdated=H.text(visibility.updated_at(row)),
-            UserID=stamps.created_by,
+            UserID=user_id(stamps.created_by),
             ExportID=self.export_id,
         )
         return out
 
 
-def user_id(staff: models.StaffUser) -> str:
-    """User.csv's UserID: the subject staff sign in with (what data files name as UserID, the
-    writer's subject), else the staff row's key."""
-    return staff.subject or staff.id.hex
+def user_id(subject: str) -> str:
+    """HUD's UserID (32 characters) for the OIDC subject that wrote a record (longer, often):
+    a name-based UUID of it, the same in User.csv (staff who sign in) and the data files."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"hmis-subject:{subject}").hex

@@ -123,11 +123,15 @@ AGENCY_ONLY = (HEALTH_AND_DV, INCOME_BENEFITS, DISABILITIES)
 DISABLING_CONDITION = "DisablingCondition"
 
 
+# Keys and references between files: written by the exporter and importer themselves.
+KEYS = frozenset({"PersonalID", "EnrollmentID", "ProjectID", "OrganizationID", "UserID"})
+
+
 @cache
 def data_columns(model: type) -> dict[str, str]:
     """HUD column -> database column for the data a model's file carries (keys and stamps
     are written by the exporter itself)."""
-    skip = {"PersonalID", "EnrollmentID", "ProjectID", "OrganizationID", "UserID", *STAMPS}
+    skip = {*KEYS, *STAMPS}
     found = {}
     for column in model.__table__.columns:
         hud = column.info.get("hud")
