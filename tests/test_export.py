@@ -8,7 +8,7 @@ import zipfile
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hmis.db import history, models
 from hmis.exports import hud_csv
@@ -168,3 +168,28 @@ async def test_filters_and_period(shared):
     assert len(files["Client.csv"]) == 1
     files = await export(shared.api, admin, to="2023-12-31")  # before Ada's entry
     assert files["Client.csv"] == [] and files["IncomeBenefits.csv"] == []
+
+
+async def test_the_sql_of_an_export_does_not_grow_with_its_clients(shared, app, sessions):
+    """One batch reads its clients and their records in a fixed number of statements, however
+    many clients, refused or not, it holds."""
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    async def export_counted() -> int:
+        statements.clear()
+        event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            await export(shared.api, staff(shared, "outreach"))
+        finally:
+            event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+        return len(statements)
+
+    few = await export_counted()
+    for n in range(12):
+        more = await people.fully_recorded_client(sessions, shared, first_name=f"P{n}")
+        if n % 3 == 0:
+            await people.refuse(sessions, shared, more)
+    assert await export_counted() == few

@@ -271,3 +271,25 @@ async def test_only_a_service_account_of_the_projects_organization_imports(agenc
     assert reply.json()["errors"][0]["column"] == "OrganizationID"
     assert await count(agency.sessions, models.Client) == 0
     assert (await agency.api.post("/imports/hmis-csv")).status_code == 401
+
+
+async def test_a_record_imported_after_a_refusal_is_post_refusal_data(agency, gql):
+    """The import's transaction time is what the refusal rule compares, not HUD's dates."""
+    assert (await post(agency, vendor_files(agency))).status_code == 200
+    async with agency.sessions() as s:
+        ada = (await s.scalars(select(models.Client))).one()
+    await people.refuse(agency.sessions, agency, ada)
+    later = vendor_files(
+        agency,
+        {
+            ("Client.csv", 0, "LastName"): "Byron",
+            ("Client.csv", 0, "DateUpdated"): "2024-01-01 00:00:00",
+        },
+    )
+    assert (await post(agency, later)).json()["updated"] == 1
+    query = "query($id: ID!) { client(id: $id) { identity { lastName } } }"
+    partner = agency.token("agency_staff", org=agency.outreach.id, sub="o")
+    status, body = await gql(agency.api, query, {"id": str(ada.id)}, token=partner)
+    assert body["data"]["client"]["identity"]["lastName"] == "Lovelace"
+    status, body = await gql(agency.api, query, {"id": str(ada.id)}, token=agency.service)
+    assert body["data"]["client"]["identity"]["lastName"] == "Byron"
