@@ -23,10 +23,10 @@ from hmis.exports import hud_csv
 from . import people
 from .test_export import URL, unzip
 
-# Not carried from one database to another: who wrote and when is the importer's
-# (DateCreated, DateUpdated, UserID), the export's own ID and date, and User.csv (staff are
-# not imported: User.csv names no organization).
-NOT_CARRIED = {"ExportID", "ExportDate", "DateCreated", "DateUpdated", "UserID"}
+# Not carried from one database to another: the export's own ID and date, and User.csv
+# (staff are not imported: User.csv names no organization). HUD's DateCreated, DateUpdated
+# and UserID are (kept beside the import's own stamps).
+NOT_CARRIED = {"ExportID", "ExportDate"}
 
 
 @pytest.fixture

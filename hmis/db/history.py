@@ -272,6 +272,7 @@ async def _append(session, writer: Writer, row: ClientData, kind: str, changed: 
         writer.organization_id,
     )
     row.version += 1
+    row.hud_date_updated = None  # written here now: an imported DateUpdated no longer holds
     encoded = {k: _encode(v) for k, v in changed.items()}
     _note(session, type(row), row.client_id, kind, encoded)
     session.add(

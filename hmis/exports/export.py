@@ -263,10 +263,15 @@ class Export:
         return {hud: H.text(values.get(key)) for hud, key in H.data_columns(spec.model).items()}
 
     def _stamped(self, out: dict, visibility: Visibility, row, stamps) -> dict[str, str]:
+        """HUD's stamps: an imported record's own (kept from its source) until it is written
+        here again; DateUpdated as the caller's view has it (`Visibility.updated_at`)."""
+        updated = visibility.updated_at(row)
+        if updated == row.date_updated and stamps.hud_date_updated is not None:
+            updated = stamps.hud_date_updated
         out.update(
-            DateCreated=H.text(stamps.date_created),
-            DateUpdated=H.text(visibility.updated_at(row)),
-            UserID=user_id(stamps.created_by),
+            DateCreated=H.text(stamps.hud_date_created or stamps.date_created),
+            DateUpdated=H.text(updated),
+            UserID=stamps.hud_user_id or user_id(stamps.created_by),
             ExportID=self.export_id,
         )
         return out

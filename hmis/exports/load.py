@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
@@ -137,6 +138,11 @@ class Loader:
             for k, v in values.items()
             if v is not None
         }
+        stamps = {
+            "date_created": _utc(row.values.get("DateCreated")),
+            "date_updated": _utc(row.values.get("DateUpdated")),
+        }
+        values.update({k: v for k, v in stamps.items() if v is not None})
         self.session.add(model(id=row_id, **values, **extra))
         await self.session.flush()
 
@@ -196,7 +202,8 @@ class Loader:
     async def _write(
         self, model, record_id: uuid.UUID, values: dict, row: Row, *, owner: uuid.UUID | None = None
     ) -> None:
-        """Create, update or delete one record through the write path."""
+        """Create, update or delete one record through the write path; the source's HUD
+        stamps are kept beside ours (`ClientData.hud_*`)."""
         deleted = row.values.get("DateDeleted") is not None
         existing = await self.session.get(model, record_id)
         if existing is None:
@@ -204,13 +211,28 @@ class Loader:
                 return  # deleted at the source before we ever had it
             if owner is not None:
                 values["organization_id"] = owner
-            await history.create(self.session, self.writer, model, id=record_id, **values)
+            made = await history.create(self.session, self.writer, model, id=record_id, **values)
+            _keep_stamps(made, row, created=True)
             self.outcome.created += 1
         elif deleted:
             if existing.date_deleted is None:
                 await history.delete(self.session, self.writer, existing)
                 self.outcome.deleted += 1
         elif await history.update(self.session, self.writer, existing, values):
+            _keep_stamps(existing, row, created=False)
             self.outcome.updated += 1
         else:
             self.outcome.unchanged += 1
+
+
+def _keep_stamps(record, row: Row, *, created: bool) -> None:
+    """The source's own record of when and by whom (not client data: no version)."""
+    if created:
+        record.hud_date_created = _utc(row.values.get("DateCreated"))
+    record.hud_date_updated = _utc(row.values.get("DateUpdated"))
+    record.hud_user_id = row.values.get("UserID")
+
+
+def _utc(value):
+    """HUD timestamps carry no zone; ours are UTC (and exports write UTC)."""
+    return value.replace(tzinfo=UTC) if value is not None else None

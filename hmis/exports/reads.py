@@ -15,7 +15,8 @@ from hmis.db.batch import among_param, built_once
 from hmis.db.reads import live
 from hmis.db.records import PRESENTED_STAMPS, Shape
 
-EXPORT_STAMPS = (*PRESENTED_STAMPS, "date_created", "created_by")
+HUD_STAMPS = ("hud_date_created", "hud_date_updated", "hud_user_id")
+EXPORT_STAMPS = (*PRESENTED_STAMPS, "date_created", "created_by", *HUD_STAMPS)
 # The agency-only tables an export writes (HUD HealthAndDV, IncomeBenefits, Disabilities; the
 # HEALTH record's DisablingCondition goes to Enrollment.csv).
 RECORD_MODELS = (models.HealthRecord, models.Disability, models.IncomeBenefit,
@@ -26,7 +27,7 @@ def _shape(*models_: type) -> Shape:
     return Shape(*((m, EXPORT_STAMPS + tuple(m.data_columns())) for m in models_))
 
 
-CLIENT_STAMPS = Shape((models.Client, ("id", "date_created", "created_by")))
+CLIENT_STAMPS = Shape((models.Client, ("id", "date_created", "created_by", *HUD_STAMPS)))
 ENROLLMENTS = _shape(models.Enrollment, models.Exit)
 RECORDS = {model: _shape(model) for model in RECORD_MODELS}
 
