@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -33,7 +34,7 @@ from . import reads
 from .files import CsvFiles
 from .ids import Ids, ResearchIds
 
-BATCH = 500
+BATCH = 1000
 START = 1  # HUD DataCollectionStage: project start (Enrollment.csv DisablingCondition)
 
 
@@ -277,6 +278,7 @@ class Export:
         return out
 
 
+@cache  # a CoC has hundreds of writers and millions of records
 def user_id(subject: str) -> str:
     """HUD's UserID (32 characters) for the OIDC subject that wrote a record (longer, often):
     a name-based UUID of it, the same in User.csv (staff who sign in) and the data files."""

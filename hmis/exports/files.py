@@ -20,6 +20,9 @@ class CsvFiles:
     def __init__(self) -> None:
         self._files: dict[str, IO[str]] = {}
         self._writers = {}
+        # Each file's columns by position: most HUD columns stay empty, so a row is a blank
+        # line with the given cells put in place.
+        self._index = {spec.name: {c: i for i, c in enumerate(spec.columns)} for spec in FILES}
         for spec in FILES:
             # Open for the export's life (closed by `close`), hence no `with`.
             handle = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
@@ -28,7 +31,11 @@ class CsvFiles:
             self._writers[spec.name].writerow(spec.columns)
 
     def write(self, spec: HudFile, row: dict[str, str]) -> None:
-        self._writers[spec.name].writerow([row.get(c, "") for c in spec.columns])
+        index = self._index[spec.name]
+        line = [""] * len(index)
+        for column, value in row.items():
+            line[index[column]] = value
+        self._writers[spec.name].writerow(line)
 
     def close(self) -> None:
         for handle in self._files.values():
@@ -54,7 +61,7 @@ class CsvFiles:
     def zip_chunks(self) -> Iterator[bytes]:
         """The zip, a chunk at a time (written to a stream, so no whole file in memory)."""
         sink = _Sink()
-        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
             for name, handle in self._rewound():
                 with archive.open(name, "w") as entry:
                     while text := handle.read(CHUNK):

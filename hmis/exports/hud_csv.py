@@ -140,17 +140,25 @@ def data_columns(model: type) -> dict[str, str]:
     return found
 
 
+def _timestamp(value: datetime) -> str:
+    return value.replace(tzinfo=None).isoformat(" ", "seconds")
+
+
+# By exact type: an export formats millions of values, and one lookup beats a chain of
+# isinstance checks.
+_FORMATS: dict[type, Any] = {
+    str: str,
+    int: str,
+    bool: lambda v: "1" if v else "0",
+    datetime: _timestamp,
+    date: date.isoformat,
+    Decimal: lambda v: f"{v:.2f}",
+}
+
+
 def text(value: Any) -> str:
     """A value as HUD's CSV writes it: dates yyyy-mm-dd, timestamps yyyy-mm-dd hh:mm:ss (UTC,
     the database's stamps), booleans and codes as integers, money with two decimals."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(value)
+    return _FORMATS.get(type(value), str)(value)
