@@ -24,6 +24,7 @@ from hmis.db.history import Writer
 from . import hud_csv as H
 from .validate import Checked, Problem, Row, key, names
 
+CHUNK = 2000
 START = 1  # DataCollectionStage: project start (Enrollment.csv DisablingCondition)
 
 
@@ -50,6 +51,8 @@ class Loader:
         self.source = str(values.get("SourceID") or values.get("SourceName") or "")
         self.outcome = Outcome()
         self.project_orgs: dict[uuid.UUID, uuid.UUID] = {}
+        self.existing: set[uuid.UUID] = set()  # of the records this import writes
+        self.written = 0
 
     def key(self, spec: H.HudFile, value: str | None) -> uuid.UUID | None:
         return None if value is None else key(self.source, spec.name, value)
@@ -63,6 +66,7 @@ class Loader:
         # one of them is wholly before or after the import).
         ids = [self.key(H.CLIENT, r.values["PersonalID"]) for r in f[H.CLIENT.name]]
         await history.begin_write(self.session, clients=ids)
+        await self._find_existing()
         clients = {}
         for row in f[H.CLIENT.name]:
             clients[row.values["PersonalID"]] = await self._client(row)
@@ -75,6 +79,23 @@ class Loader:
             for row in f[spec.name]:
                 await self._record(spec, row, clients, enrollments)
         return self.outcome
+
+    async def _find_existing(self) -> None:
+        """Which of the records the files name exist already: one query per few thousand, so
+        a new record is created without looking it up first."""
+        f = self.checked.files
+        for spec in (H.CLIENT, H.ENROLLMENT, H.EXIT, *H.AGENCY_ONLY):
+            keys = [self.key(spec, r.values[spec.key]) for r in f[spec.name]]
+            if spec is H.ENROLLMENT:  # and the HEALTH records of their DisablingCondition
+                health = [uuid.uuid5(k, H.DISABLING_CONDITION) for k in keys]
+                await self._existing_among(models.HealthRecord, health)
+            await self._existing_among(spec.model, keys)
+
+    async def _existing_among(self, model, keys: list[uuid.UUID]) -> None:
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            found = await self.session.scalars(select(model.id).where(model.id.in_(chunk)))
+            self.existing.update(found)
 
     # --- organizations and projects (reference data) ---------------------------------------
 
@@ -205,7 +226,10 @@ class Loader:
         """Create, update or delete one record through the write path; the source's HUD
         stamps are kept beside ours (`ClientData.hud_*`)."""
         deleted = row.values.get("DateDeleted") is not None
-        existing = await self.session.get(model, record_id)
+        await self._release()
+        existing = None
+        if record_id in self.existing:
+            existing = await self.session.get(model, record_id)
         if existing is None:
             if deleted:
                 return  # deleted at the source before we ever had it
@@ -223,6 +247,14 @@ class Loader:
             self.outcome.updated += 1
         else:
             self.outcome.unchanged += 1
+
+    async def _release(self) -> None:
+        """Let go of the rows written so far now and then: memory stays bounded by the
+        files, not by the rows and versions of a whole CoC."""
+        self.written += 1
+        if self.written % CHUNK == 0:
+            await self.session.flush()
+            self.session.expunge_all()
 
 
 def _keep_stamps(record, row: Row, *, created: bool) -> None:
