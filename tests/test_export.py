@@ -164,6 +164,14 @@ async def test_filters_and_period(shared):
     admin = shared.token("hmis_admin")
     files = await export(shared.api, admin, projectId=str(shared.outreach_project.id))
     assert files["Client.csv"] == [] and len(files["Project.csv"]) == 1
+    async with shared.sessions() as s, s.begin():
+        outreach = shared.writer(shared.outreach)
+        await f.enroll(s, outreach, shared.people["ada"], shared.outreach_project, date(2024, 5, 1))
+    files = await export(shared.api, admin, organizationId=str(shared.outreach.id))
+    assert len(files["Client.csv"]) == 1 and len(files["Organization.csv"]) == 1
+    # Only the outreach project's stay, and no record of the shelter's stay.
+    assert [e["EntryDate"] for e in files["Enrollment.csv"]] == ["2024-05-01"]
+    assert files["Exit.csv"] == [] and files["HealthAndDV.csv"] == []
     files = await export(shared.api, admin, **{"from": "2025-01-01"})  # Ada's stay is open
     assert len(files["Client.csv"]) == 1
     files = await export(shared.api, admin, to="2023-12-31")  # before Ada's entry

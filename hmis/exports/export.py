@@ -77,6 +77,9 @@ class Export:
         )
         self.researcher = role is Role.RESEARCHER
         self.clients = 0
+        # With a project or organization filter: the projects exported (Project.csv), the
+        # only ones whose enrollments are written (every ProjectID then refers to a row).
+        self.projects: set[uuid.UUID] | None = None
 
     async def check(self) -> None:
         """Refuse callers who may never receive rows about persons (403), before any work."""
@@ -128,6 +131,7 @@ class Export:
             first_entry = await session.scalar(select(func.min(models.Enrollment.entry_date)))
         files.write(H.EXPORT, self._export_row(first_entry))
         if self._filter():
+            self.projects = {row.id for row in project_rows}
             wanted = {row.organization_id for row in project_rows}
             organizations = [row for row in organizations if row.id in wanted]
         for row in organizations:
@@ -199,11 +203,14 @@ class Export:
         for enrollment, exit in found["enrollments"].get(row.id, []):
             values = visibility.inspect(enrollment)
             shown_exit = exit and visibility.inspect(exit)
-            if values and self.scope.covers(
-                values["entry_date"], shown_exit and shown_exit["exit_date"]
+            if (
+                values
+                and self.scope.covers(values["entry_date"], shown_exit and shown_exit["exit_date"])
+                and (self.projects is None or values["project_id"] in self.projects)
             ):
                 stays.append((enrollment, exit))
-        if self.scope.dated and not stays:
+        narrowed = self.scope.dated or self.projects is not None
+        if narrowed and not stays:
             return False
         person = self.ids.person(row)
         identity = visibility.present(row, G.IDENTITY) or {}
@@ -223,7 +230,7 @@ class Export:
             self._enrollment(files, visibility, person, enrollment, exit, health)
         for spec in H.AGENCY_ONLY:
             for record in found[spec.model].get(row.id, []):
-                if self.scope.dated and record.enrollment_id not in kept:
+                if narrowed and record.enrollment_id not in kept:
                     continue
                 values = visibility.present(record)
                 if values is not None:
