@@ -25,6 +25,7 @@ from hmis.auth.guards import http_status_of
 from hmis.config import Settings
 from hmis.context import RequestContext
 from hmis.db.session import make_engine, make_sessionmaker
+from hmis.exports import routes as exports
 from hmis.resolvers.audit import BadPurpose, parse_purpose, record_reads
 from hmis.schema import build_schema
 
@@ -203,6 +204,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             *record_copy.routes(graphql),
             *csv_export.routes(graphql),
+            *exports.routes(graphql),
             *(dev_issuer.routes() if dev_issuer else []),
         ],
         lifespan=lifespan,

@@ -128,6 +128,53 @@ def writes_doc() -> None:
     click.echo(render(), nl=False)
 
 
+@main.command("export-csv")
+@click.option("--out", required=True, type=click.Path(), help="A folder, or a file ending .zip.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="Operating period start.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Operating period end.")
+@click.option("--project", "project_id", type=click.UUID, help="Only this project.")
+@click.option("--organization", "organization_id", type=click.UUID, help="Only this organization.")
+def export_csv(out: str, start, end, project_id, organization_id) -> None:
+    """Export the HUD FY2026 HMIS CSV files, as an HMIS administrator."""
+    from pathlib import Path
+
+    from hmis.exports.command import export_csv as run
+    from hmis.exports.export import Scope
+
+    scope = Scope(start and start.date(), end and end.date(), project_id, organization_id)
+    count = asyncio.run(run(Settings.from_env(), Path(out), scope))
+    click.echo(f"exported {count} clients to {out}")
+
+
+@main.command("import-csv")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--dry-run", is_flag=True, help="Check only; write nothing.")
+def import_csv(path: str, dry_run: bool) -> None:
+    """Import HUD FY2026 (or FY2024) HMIS CSV files from a folder or zip, as an administrator.
+    Every problem is printed as file:row:column: message; one error and nothing is written."""
+    from pathlib import Path
+
+    from hmis.exports.command import Rejected
+    from hmis.exports.command import import_csv as run
+
+    try:
+        checked, outcome = asyncio.run(run(Settings.from_env(), Path(path), dry_run=dry_run))
+    except Rejected as rejected:
+        checked, outcome = None, rejected.outcome
+    for problem in checked.warnings if checked else []:
+        click.echo(f"warning: {problem}", err=True)
+    errors = (checked.errors if checked else []) + outcome.errors
+    for problem in errors:
+        click.echo(f"error: {problem}", err=True)
+    if errors:
+        raise click.ClickException(f"{len(errors)} errors: nothing was written")
+    if dry_run:
+        click.echo("the files are valid (dry run: nothing was written)")
+        return
+    click.echo(f"imported: {outcome.created} created, {outcome.updated} updated, "
+               f"{outcome.deleted} deleted, {outcome.unchanged} unchanged")  # fmt: skip
+
+
 @main.group()
 def notice() -> None:
     """The privacy notice: publish a new version."""

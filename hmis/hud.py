@@ -1,8 +1,9 @@
-"""HUD FY2024 HMIS code lists as ``IntEnum`` classes.
+"""HUD FY2026 HMIS code lists as ``IntEnum`` classes.
 
-The codes and labels follow HUD's FY2024 HMIS CSV Format Specifications
-(v1.x, effective 1 October 2023) and the FY2024 HMIS Data Dictionary, which
-that format implements. The list number in each class docstring is HUD's
+The codes and labels follow HUD's FY2026 HMIS CSV Format Specifications
+(effective 1 October 2025) and the FY2026 HMIS Data Dictionary, which that
+format implements; lists FY2026 left unchanged keep their FY2024 numbers.
+The list number in each class docstring is HUD's
 (for example ``3.12`` for Destination). Apostrophes are plain ASCII, as in
 the CSV lists. Dashes in project type labels are en dashes, as HUD prints them.
 
@@ -24,6 +25,7 @@ __all__ = [
     "GENDER_COLUMNS",
     "INCOME_SOURCE_COLUMNS",
     "RACE_COLUMNS",
+    "RACE_COLUMNS_FY2024",
     "DataCollectionStage",
     "Destination",
     "DisabilityResponse",
@@ -40,6 +42,7 @@ __all__ = [
     "ReasonForLeaving",
     "RelationshipToHoH",
     "RentalSubsidyType",
+    "Sex",
     "SsnDataQuality",
     "VictimServiceProvider",
     "WhenDVOccurred",
@@ -149,7 +152,8 @@ class Race(HudCode):
     BLACK_AF_AMERICAN = (3, "Black, African American, or African")
     NATIVE_HI_PACIFIC = (4, "Native Hawaiian or Pacific Islander")
     WHITE = (5, "White")
-    HISPANIC_LATINAEO = (6, "Hispanic/Latina/e/o")
+    # FY2026 renamed FY2024's "Hispanic/Latina/e/o" (CSV column HispanicLatinaeo).
+    HISPANIC_LATINAO = (6, "Hispanic/Latina/o")
     MID_EAST_N_AFRICAN = (7, "Middle Eastern or North African")
 
 
@@ -159,14 +163,25 @@ RACE_COLUMNS: dict[Race, str] = {
     Race.BLACK_AF_AMERICAN: "BlackAfAmerican",
     Race.NATIVE_HI_PACIFIC: "NativeHIPacific",
     Race.WHITE: "White",
-    Race.HISPANIC_LATINAEO: "HispanicLatinaeo",
+    Race.HISPANIC_LATINAO: "HispanicLatinao",
     Race.MID_EAST_N_AFRICAN: "MidEastNAfrican",
 }
 """Client.csv column for each race; RaceNone holds a MissingReason code."""
 
 
+class Sex(HudCode):
+    """HUD FY2026 data element 4.21 Sex (Client.csv Sex)."""
+
+    FEMALE = (0, "Female")
+    MALE = (1, "Male")
+    CLIENT_DOESNT_KNOW = (8, _DOESNT_KNOW)
+    CLIENT_PREFERS_NOT_TO_ANSWER = (9, _PREFERS_NOT)
+    DATA_NOT_COLLECTED = (99, _NOT_COLLECTED)
+
+
 class Gender(HudCode):
-    """HUD list 3.6.1 Gender (data element 3.06), one Client.csv column each."""
+    """HUD FY2024 list 3.6.1 Gender (data element 3.06). FY2026 removed it from the HMIS CSV;
+    the county keeps it as a local element (POLICY.md), read from FY2024 files' columns."""
 
     WOMAN = (0, "Woman (Girl, if child)")
     MAN = (1, "Man (Boy, if child)")
@@ -186,7 +201,10 @@ GENDER_COLUMNS: dict[Gender, str] = {
     Gender.QUESTIONING: "Questioning",
     Gender.DIFFERENT_IDENTITY: "DifferentIdentity",
 }
-"""Client.csv column for each gender; GenderNone holds a MissingReason code."""
+"""FY2024 Client.csv column for each gender; GenderNone holds a MissingReason code."""
+
+RACE_COLUMNS_FY2024: dict[Race, str] = {**RACE_COLUMNS, Race.HISPANIC_LATINAO: "HispanicLatinaeo"}
+"""FY2024 files (still accepted by the import) name one race column differently."""
 
 
 class RelationshipToHoH(HudCode):

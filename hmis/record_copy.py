@@ -29,7 +29,7 @@ query MyRecordCopy {
       id
       identity { firstName middleName lastName nameSuffix nameDataQuality ssn ssnDataQuality
                  dob dobDataQuality }
-      demographics { race additionalRaceEthnicity gender differentIdentityText veteranStatus }
+      demographics { race additionalRaceEthnicity sex gender differentIdentityText veteranStatus }
       enrollments(first: 200) { edges { node {
         entryDate exitDate destination reasonForLeaving
         project { name organization { name } }

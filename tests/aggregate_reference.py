@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from hmis import hud
+from hmis.aggregates.counts import RACE_KEYS
 from hmis.aggregates.definitions import Dimension, Measure, Period
 from hmis.db import models
 
@@ -101,8 +102,10 @@ def count(data: dict, measure: Measure, period: Period, by: list[Dimension]):
             adult, child = any(a >= 18 for a in ages), any(a < 18 for a in ages)
             return ["ADULTS_AND_CHILDREN" if adult and child else
                     "ADULTS_ONLY" if adult else "CHILDREN_ONLY"]  # fmt: skip
-        flags = hud.Race if dim is Dimension.RACE_ETHNICITY else hud.Gender
-        found = [f.name for f in flags if c[f.name.lower()] == 1]
+        if dim is Dimension.RACE_ETHNICITY:
+            found = [r.name for r in hud.Race if c[RACE_KEYS[r.name]] == 1]
+        else:
+            found = [g.name for g in hud.Gender if c[g.name.lower()] == 1]
         return found or ["NOT_REPORTED"]
 
     total, margins, cells = set(), [defaultdict(set) for _ in by], defaultdict(set)

@@ -233,6 +233,7 @@ async def test_a_clients_life_through_the_api(api, token, issuer):
     client = copy["myRecord"]["client"]
     assert client["identity"]["lastName"] == "Byron" and client["identity"]["dob"] == "1990-01-02"
     assert client["contact"]["phone"] == "6305550199"
+    assert "sex" in client["demographics"]  # FY2026 4.21 (DEMOGRAPHICS)
     assert [n["text"] for n in client["caseNotes"]] == ["Intake done."]
     assert copy["complaints"][0]["status"] == "RESOLVED"
     assert copy["correctionRequests"][0]["status"] == "APPROVED"

@@ -47,7 +47,16 @@ AGE_GROUPS = [
 DESTINATION_CLASSES = {1: "HOMELESS", 2: "INSTITUTIONAL", 3: "TEMPORARY", 4: "PERMANENT"}
 VETERAN = {1: "YES", 0: "NO", 8: "DOESNT_KNOW_OR_PREFERS_NOT", 9: "DOESNT_KNOW_OR_PREFERS_NOT"}
 # Category -> Client column (HUD's names, lower case); NOT_REPORTED: none of them.
-RACE_KEYS = {race.name: race.name.lower() for race in hud.Race} | {"NOT_REPORTED": None}
+# Each race's flag column (found by its HUD CSV name: FY2026 renamed HispanicLatinaeo, the
+# column kept its name so history reads alike).
+RACE_KEYS = {
+    race.name: next(
+        c.key
+        for c in models.Client.__table__.columns
+        if c.info.get("hud") == hud.RACE_COLUMNS[race]
+    )  # fmt: skip
+    for race in hud.Race
+} | {"NOT_REPORTED": None}
 GENDER_KEYS = {gender.name: gender.name.lower() for gender in hud.Gender} | {"NOT_REPORTED": None}
 FIXED_KEYS: dict[Dimension, list[str]] = {
     Dimension.PROJECT_TYPE: [t.name for t in hud.ProjectType] + ["UNKNOWN"],

@@ -47,6 +47,8 @@ class RecordState:
     # The values at the cutoff (only once a later version was folded): a late correction
     # replaces a field only if it held a value then (POLICY.md).
     at_cutoff: dict[str, Any] | None = None
+    # When the last version that reached this viewer was written (its DateUpdated).
+    updated_at: datetime | None = None
 
     @property
     def exists(self) -> bool:
@@ -127,6 +129,7 @@ def fold(
             state.deleted = True
         state.values.update(changes)
         state.seen += 1
+        state.updated_at = v.recorded_at
     return states
 
 

@@ -70,6 +70,9 @@ def _state(session: AsyncSession) -> _WriteState | None:
     return None
 
 
+LOCK_CHUNK = 10_000
+
+
 async def begin_write(session: AsyncSession, *, clients: Iterable[uuid.UUID] = ()) -> datetime:
     """Lock the clients this transaction writes, then fix the transaction's time.
 
@@ -85,13 +88,17 @@ async def begin_write(session: AsyncSession, *, clients: Iterable[uuid.UUID] = (
         return state.at
     sqlite = session.bind.dialect.name == "sqlite"
     if wanted and not sqlite:
-        # Id order, so two writers locking overlapping sets cannot deadlock.
-        await session.execute(
-            select(Client.id)
-            .where(Client.id.in_(sorted(wanted)))
-            .order_by(Client.id)
-            .with_for_update()
-        )
+        # Id order, so two writers locking overlapping sets cannot deadlock; in chunks (still
+        # in id order) for a large set, such as an import's (a statement takes 32,767
+        # parameters at most).
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), LOCK_CHUNK):
+            await session.execute(
+                select(Client.id)
+                .where(Client.id.in_(ordered[start : start + LOCK_CHUNK]))
+                .order_by(Client.id)
+                .with_for_update()
+            )
     at = await (_sqlite_time(session) if sqlite else _postgres_time(session))
     session.info["hmis_write"] = _WriteState(session.sync_session.get_transaction(), at, wanted)
     return at
@@ -272,6 +279,7 @@ async def _append(session, writer: Writer, row: ClientData, kind: str, changed: 
         writer.organization_id,
     )
     row.version += 1
+    row.hud_date_updated = None  # written here now: an imported DateUpdated no longer holds
     encoded = {k: _encode(v) for k, v in changed.items()}
     _note(session, type(row), row.client_id, kind, encoded)
     session.add(

@@ -235,6 +235,7 @@ class HouseholdBuilder:
         values |= PPI_MISSING if creator.org.vsp else identity(rng, self.pools, person, adult, like)
         values |= race(rng, like if person.relationship == CHILD else None)
         values |= gender(rng, person.woman, adult)
+        values["sex"] = 0 if person.woman else 1  # synthetic people (no random draw: stable)
         veteran = 0
         if adult and rng.random() < (0.02 if person.woman else 0.1):
             veteran = 1

@@ -222,6 +222,18 @@ class Visibility:
         return ids.research_key(first_name=client.first_name, last_name=client.last_name,
                                 dob=client.dob, ssn=client.ssn)  # fmt: skip
 
+    def updated_at(self, row: models.ClientData | Record) -> datetime:
+        """When the record was last written as far as the caller knows (HUD DateUpdated): for
+        a partner and a record written since the refusal, the last write it sees (the as-of
+        state's), so the stamp says no more than the values do. Call after `present`."""
+        decision = self.decisions.get(row.client_id)
+        if decision is None or decision.frozen_at is None or row.date_updated <= decision.frozen_at:
+            return row.date_updated
+        state = self.states.get((row.__model__.__tablename__, row.id))
+        if state is None or state.updated_at is None:
+            raise RuntimeError("updated_at asked of a record that was not presented")
+        return state.updated_at
+
     def inspect(
         self, row: models.ClientData | Record, group: ElementGroup | None = None
     ) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""GraphQL enums: HUD FY2024 code lists (HUD's label and code as each value's description),
+"""GraphQL enums: HUD FY2026 code lists (HUD's label and code as each value's description),
 the element groups and access bases."""
 
 from __future__ import annotations
@@ -12,13 +12,28 @@ from hmis.auth.policy import Basis
 from hmis.groups import ElementGroup as Group
 
 
-def hud_enum(source: type[hud.HudCode]):
-    """A GraphQL enum with the HUD list's names; values keep HUD's integer codes."""
+def hud_enum(
+    source: type[hud.HudCode], deprecated: dict[str, tuple[hud.HudCode, str]] | None = None
+):
+    """A GraphQL enum with the HUD list's names; values keep HUD's integer codes.
+
+    `deprecated`: old names still accepted as input, each standing for a current member
+    (its value is the negated code, so Python does not fold it into that member; `canonical`
+    turns it back)."""
     members = {
         m.name: strawberry.enum_value(int(m), description=f"HUD {int(m)}: {m.label}")
         for m in source
     }
+    for name, (member, reason) in (deprecated or {}).items():
+        members[name] = strawberry.enum_value(
+            -int(member), description=f"HUD {int(member)}", deprecation_reason=reason
+        )
     return strawberry.enum(enum.Enum(source.__name__, members), description=source.__doc__)
+
+
+def canonical(value):
+    """A deprecated enum value (`hud_enum`) as the current member with the same code."""
+    return type(value)(-value.value) if value.value < 0 else value
 
 
 def code(enum_type, value: int | None):
@@ -30,7 +45,11 @@ NoYesMissing = hud_enum(hud.NoYesMissing)
 NameDataQuality = hud_enum(hud.NameDataQuality)
 SsnDataQuality = hud_enum(hud.SsnDataQuality)
 DobDataQuality = hud_enum(hud.DobDataQuality)
-Race = hud_enum(hud.Race)
+Race = hud_enum(
+    hud.Race,
+    {"HISPANIC_LATINAEO": (hud.Race.HISPANIC_LATINAO, "FY2026 renamed it HISPANIC_LATINAO.")},
+)
+Sex = hud_enum(hud.Sex)
 Gender = hud_enum(hud.Gender)
 RelationshipToHoH = hud_enum(hud.RelationshipToHoH)
 ProjectType = hud_enum(hud.ProjectType)

@@ -19,9 +19,10 @@ from .grouping import grouped
 Values = dict[str, Any]
 
 
-def _column_for(model, csv_name: str) -> str:
-    """The model column that stores a HUD CSV column (from the column's `info`)."""
-    return next(c.key for c in model.__table__.columns if c.info.get("hud") == csv_name)
+def _column_for(model, csv_name: str, key: str = "hud") -> str:
+    """The model column that stores a HUD CSV column (from the column's `info`; `key`
+    "fy2024" for the FY2024 name, as of gender, a local element since FY2026)."""
+    return next(c.key for c in model.__table__.columns if c.info.get(key) == csv_name)
 
 
 # (column, GraphQL value) pairs of the HUD flag columns: 1 in a column means that value.
@@ -29,7 +30,8 @@ RACE_FLAGS = [
     (_column_for(models.Client, csv), E.Race(int(m))) for m, csv in hud.RACE_COLUMNS.items()
 ]
 GENDER_FLAGS = [
-    (_column_for(models.Client, csv), E.Gender(int(m))) for m, csv in hud.GENDER_COLUMNS.items()
+    (_column_for(models.Client, csv, "fy2024"), E.Gender(int(m)))
+    for m, csv in hud.GENDER_COLUMNS.items()
 ]
 INCOME_FLAGS = [
     (
@@ -68,10 +70,17 @@ class Identity:
         )
 
 
-@grouped(G.DEMOGRAPHICS, "Race and ethnicity, gender (HUD FY2024) and veteran status.")
+@grouped(
+    G.DEMOGRAPHICS,
+    "Race and ethnicity and sex (HUD FY2026), gender (a local element since FY2026) and "
+    "veteran status.",
+)
 class Demographics:
     race: list[E.Race]
     additional_race_ethnicity: str | None
+    sex: E.Sex | None = strawberry.field(
+        description="HUD FY2026 4.21; null when recorded before FY2026 (never taken from gender)."
+    )
     gender: list[E.Gender]
     different_identity_text: str | None
     veteran_status: E.NoYesMissing | None
@@ -81,6 +90,7 @@ class Demographics:
         return cls(
             race=[value for column, value in RACE_FLAGS if v[column] == 1],
             additional_race_ethnicity=v["additional_race_ethnicity"],
+            sex=E.code(E.Sex, v["sex"]),
             gender=[value for column, value in GENDER_FLAGS if v[column] == 1],
             different_identity_text=v["different_identity_text"],
             veteran_status=E.code(E.NoYesMissing, v["veteran_status"]),

@@ -56,11 +56,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def col(*args: Any, hud: str | None = None, group: ElementGroup | None = None, **kwargs: Any):
-    """A mapped column that records its HUD CSV column name and its element group."""
+def col(
+    *args: Any,
+    hud: str | None = None,
+    fy2024: str | None = None,
+    group: ElementGroup | None = None,
+    **kwargs: Any,
+):
+    """A mapped column that records its HUD FY2026 CSV column name, its FY2024 name where that
+    differs (FY2024 files are still imported), and its element group."""
     info = dict(kwargs.pop("info", {}))
     if hud:
         info["hud"] = hud
+    if fy2024:
+        info["fy2024"] = fy2024
     if group:
         info["group"] = group
     if not kwargs.get("primary_key"):
@@ -101,6 +110,13 @@ class ClientData:
     date_deleted: Mapped[datetime | None] = col(UTCDateTime(), hud="DateDeleted")
     # Optimistic lock: the number of versions written; a stale `version` is rejected.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Of a record imported from HUD CSV: the source's DateCreated, UserID and DateUpdated
+    # (this one until the record is written here again), kept for later exports. Our own
+    # stamps above stay what every rule compares (a record imported after a refusal is
+    # post-refusal data).
+    hud_date_created: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    hud_date_updated: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    hud_user_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     STAMP_COLUMNS: ClassVar[frozenset[str]] = frozenset(
         {
@@ -113,6 +129,9 @@ class ClientData:
             "updated_org_id",
             "date_deleted",
             "version",
+            "hud_date_created",
+            "hud_date_updated",
+            "hud_user_id",
         }
     )
 

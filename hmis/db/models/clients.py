@@ -1,4 +1,4 @@
-"""The client profile (HUD FY2024 Client.csv): one shared record many organizations update."""
+"""The client profile (HUD FY2026 Client.csv): one shared record many organizations update."""
 
 from __future__ import annotations
 
@@ -45,7 +45,12 @@ class Client(ClientData, Base):
         SmallInteger, nullable=False, default=0, group=DEMO, hud="BlackAfAmerican"
     )
     hispanic_latinaeo: Mapped[int] = col(
-        SmallInteger, nullable=False, default=0, group=DEMO, hud="HispanicLatinaeo"
+        SmallInteger,
+        nullable=False,
+        default=0,
+        group=DEMO,
+        hud="HispanicLatinao",
+        fy2024="HispanicLatinaeo",
     )
     mid_east_n_african: Mapped[int] = col(
         SmallInteger, nullable=False, default=0, group=DEMO, hud="MidEastNAfrican"
@@ -58,27 +63,31 @@ class Client(ClientData, Base):
     additional_race_ethnicity: Mapped[str | None] = col(
         String(100), group=DEMO, hud="AdditionalRaceEthnicity"
     )
-    # DEMOGRAPHICS: gender (each column 0/1), GenderNone 8/9/99 when none given
-    woman: Mapped[int] = col(SmallInteger, nullable=False, default=0, group=DEMO, hud="Woman")
-    man: Mapped[int] = col(SmallInteger, nullable=False, default=0, group=DEMO, hud="Man")
+    # DEMOGRAPHICS: sex (HUD FY2026 4.21); null for profiles recorded before it existed
+    # (exported as 99, data not collected; never inferred from gender).
+    sex: Mapped[int | None] = col(SmallInteger, group=DEMO, hud="Sex")
+    # DEMOGRAPHICS: gender (each column 0/1), GenderNone 8/9/99 when none given. FY2026 took
+    # gender out of the HMIS CSV; the county keeps it as a local element (FY2024 names kept).
+    woman: Mapped[int] = col(SmallInteger, nullable=False, default=0, group=DEMO, fy2024="Woman")
+    man: Mapped[int] = col(SmallInteger, nullable=False, default=0, group=DEMO, fy2024="Man")
     non_binary: Mapped[int] = col(
-        SmallInteger, nullable=False, default=0, group=DEMO, hud="NonBinary"
+        SmallInteger, nullable=False, default=0, group=DEMO, fy2024="NonBinary"
     )
     culturally_specific: Mapped[int] = col(
-        SmallInteger, nullable=False, default=0, group=DEMO, hud="CulturallySpecific"
+        SmallInteger, nullable=False, default=0, group=DEMO, fy2024="CulturallySpecific"
     )
     transgender: Mapped[int] = col(
-        SmallInteger, nullable=False, default=0, group=DEMO, hud="Transgender"
+        SmallInteger, nullable=False, default=0, group=DEMO, fy2024="Transgender"
     )
     questioning: Mapped[int] = col(
-        SmallInteger, nullable=False, default=0, group=DEMO, hud="Questioning"
+        SmallInteger, nullable=False, default=0, group=DEMO, fy2024="Questioning"
     )
     different_identity: Mapped[int] = col(
-        SmallInteger, nullable=False, default=0, group=DEMO, hud="DifferentIdentity"
+        SmallInteger, nullable=False, default=0, group=DEMO, fy2024="DifferentIdentity"
     )
-    gender_none: Mapped[int | None] = col(SmallInteger, group=DEMO, hud="GenderNone")
+    gender_none: Mapped[int | None] = col(SmallInteger, group=DEMO, fy2024="GenderNone")
     different_identity_text: Mapped[str | None] = col(
-        String(100), group=DEMO, hud="DifferentIdentityText"
+        String(100), group=DEMO, fy2024="DifferentIdentityText"
     )
     veteran_status: Mapped[int] = col(
         SmallInteger, nullable=False, default=99, group=DEMO, hud="VeteranStatus"

@@ -38,6 +38,9 @@ class CreateClientInput:
     dob: datetime.date | None = strawberry.UNSET
     race: list[E.Race] | None = strawberry.UNSET
     additional_race_ethnicity: str | None = strawberry.UNSET
+    sex: E.Sex | None = strawberry.field(
+        default=strawberry.UNSET, description="HUD FY2026 4.21; null or omitted: 99 on create."
+    )
     gender: list[E.Gender] | None = strawberry.UNSET
     different_identity_text: str | None = strawberry.UNSET
     veteran_status: E.NoYesMissing | None = strawberry.UNSET
@@ -88,6 +91,10 @@ def profile_changes(check: Check, given: dict[str, Any], current: dict[str, Any]
         out["ssn"] = check.ssn("ssn", given["ssn"])
     if "dob" in given:
         out["dob"] = check.past_date("dob", given["dob"])
+    if "sex" in given:
+        out["sex"] = int(given["sex"].value) if given["sex"] else 99
+    elif not current:
+        out["sex"] = 99  # a new profile: not collected, as HUD codes a missing answer
     if "veteran_status" in given:
         out["veteran_status"] = (
             int(given["veteran_status"].value) if given["veteran_status"] else 99
@@ -95,7 +102,7 @@ def profile_changes(check: Check, given: dict[str, Any], current: dict[str, Any]
     for field, flags, none_column in (("race", RACE_FLAGS, "race_none"),
                                       ("gender", GENDER_FLAGS, "gender_none")):  # fmt: skip
         if field in given:
-            chosen = set(given[field] or [])
+            chosen = {E.canonical(v) for v in given[field] or []}
             for column, value in flags:
                 out[column] = int(value in chosen)
             out[none_column] = None if chosen else 99

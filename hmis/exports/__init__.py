@@ -1,0 +1,1 @@
+"""HUD HMIS CSV export (and import): per caller, through the same decisions as GraphQL."""

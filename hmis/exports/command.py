@@ -1,0 +1,83 @@
+"""`hmis export-csv` (and `hmis import-csv`): the exchange on the command line, as an HMIS
+administrator (the operator of the machine), audited like any other caller."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from hmis.auth.principal import Principal, Role
+from hmis.config import Settings
+from hmis.context import RequestContext
+from hmis.db.session import make_engine, make_sessionmaker
+from hmis.resolvers.audit import record_writes
+
+from .export import Export, Scope
+from .files import CsvFiles
+from .load import Loader, Outcome
+from .validate import Checked, check, read_source
+
+
+def administrator() -> Principal:
+    return Principal(subject=f"cli:{getpass.getuser()}", roles=frozenset({Role.HMIS_ADMIN}))
+
+
+async def export_csv(settings: Settings, out: Path, scope: Scope) -> int:
+    """Write the export to `out` (a folder, or a zip when it ends in .zip); the number of
+    clients exported."""
+    engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    context = RequestContext(
+        request=None, response=None, settings=settings, sessions=sessions, principal=administrator()
+    )
+    files = CsvFiles()
+    try:
+        count = await Export(context, scope).run(files)
+        if out.suffix.lower() == ".zip":
+            files.to_zip(out)
+        else:
+            files.to_folder(out)
+        return count
+    finally:
+        files.close()
+        await context.close()
+        await engine.dispose()
+
+
+async def import_csv(settings: Settings, path: Path, *, dry_run: bool) -> tuple[Checked, Outcome]:
+    """Check the files at `path` and, unless `dry_run` or a problem is found, write them."""
+    checked = check(read_source(path))
+    if checked.errors or dry_run:
+        return checked, Outcome()
+    engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    context = RequestContext(
+        request=None, response=None, settings=settings, sessions=sessions, principal=administrator()
+    )
+    try:
+        return checked, await write(context, checked)
+    finally:
+        await context.close()
+        await engine.dispose()
+
+
+async def write(context: RequestContext, checked: Checked) -> Outcome:
+    """Write checked files in one transaction with their audit events; nothing on a problem."""
+    principal = context.principal
+    async with context.writing() as session:
+        loader = Loader(
+            session, principal.writer, checked, may_administer=principal.has(Role.HMIS_ADMIN)
+        )
+        outcome = await loader.run()
+        if outcome.errors:
+            raise Rejected(outcome)
+        await record_writes(context, session)
+    return outcome
+
+
+class Rejected(Exception):
+    """Problems found while writing (rolled back): `outcome.errors` says which."""
+
+    def __init__(self, outcome: Outcome):
+        super().__init__(f"{len(outcome.errors)} problems")
+        self.outcome = outcome

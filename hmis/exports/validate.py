@@ -1,0 +1,389 @@
+"""Reading and checking HUD CSV files before anything is written.
+
+Every problem is reported as `file:row:column: message` (row 1 is the header). What has one
+safe meaning is normalized and reported as a warning (whitespace trimmed, a date where a
+timestamp is expected, a blank HUD-list cell read as 99 "data not collected", an unknown user);
+what is ambiguous or would change meaning is an error (an unknown code, a broken reference, a
+duplicate primary key, an unparseable date). FY2024 files are read too: their gender columns
+fill the local gender element, their `HispanicLatinaeo` the renamed race column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Integer, Numeric, SmallInteger, String
+
+from hmis import hud
+
+from . import hud_csv as H
+
+TIMESTAMPS = ("DateCreated", "DateUpdated", "DateDeleted")
+# The code list of each coded column (HUD's lists; DisabilityResponse also takes 4.10.2).
+CODES: dict[str, type[hud.HudCode] | tuple[type[hud.HudCode], ...]] = {
+    "NameDataQuality": hud.NameDataQuality,
+    "SSNDataQuality": hud.SsnDataQuality,
+    "DOBDataQuality": hud.DobDataQuality,
+    "RaceNone": hud.MissingReason,
+    "GenderNone": hud.MissingReason,
+    "Sex": hud.Sex,
+    "VeteranStatus": hud.NoYesMissing,
+    "RelationshipToHoH": hud.RelationshipToHoH,
+    "ProjectType": hud.ProjectType,
+    "Destination": hud.Destination,
+    "DestinationSubsidyType": hud.RentalSubsidyType,
+    "DisabilityType": hud.DisabilityType,
+    "DisabilityResponse": (hud.NoYesMissing, hud.DisabilityResponse),
+    "IndefiniteAndImpairs": hud.NoYesMissing,
+    "DomesticViolenceSurvivor": hud.NoYesMissing,
+    "WhenOccurred": hud.WhenDVOccurred,
+    "CurrentlyFleeing": hud.NoYesMissing,
+    "IncomeFromAnySource": hud.NoYesMissing,
+    "DataCollectionStage": hud.DataCollectionStage,
+    "DisablingCondition": hud.NoYesMissing,
+    "VictimServiceProvider": hud.NoYes,
+    "ContinuumProject": hud.NoYes,
+}
+for _flag in (
+    *hud.RACE_COLUMNS.values(),
+    *hud.GENDER_COLUMNS.values(),
+    "HispanicLatinaeo",
+    *(flag for flag, _amount in hud.INCOME_SOURCE_COLUMNS.values()),
+):
+    CODES[_flag] = hud.NoYes
+NOT_COLLECTED = 99
+# Required by HUD though our column is nullable (null: a profile recorded before FY2026).
+HUD_REQUIRED = {"Sex"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}:{self.column}: {self.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, Any]  # HUD column -> parsed value (None when blank)
+
+
+@dataclass
+class Checked:
+    """The files read and checked: rows by file, and every problem found."""
+
+    files: dict[str, list[Row]] = field(default_factory=dict)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    fy2024: bool = False
+    users: set[str] = field(default_factory=set)
+
+    def error(self, file: str, line: int, column: str, message: str) -> None:
+        self.errors.append(Problem(file, line, column, message))
+
+    def warn(self, file: str, line: int, column: str, message: str) -> None:
+        self.warnings.append(Problem(file, line, column, message))
+
+
+def read_source(path: Path) -> dict[str, str]:
+    """The CSV files of a folder or a zip, by file name (without folders)."""
+    if path.is_dir():
+        return {p.name: p.read_text(encoding="utf-8-sig") for p in sorted(path.glob("*.csv"))}
+    return read_zip(path.read_bytes())
+
+
+def read_zip(content: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {
+            Path(name).name: archive.read(name).decode("utf-8-sig")
+            for name in archive.namelist()
+            if name.lower().endswith(".csv")
+        }
+
+
+# --- columns: type, length, required -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    kind: str  # "text", "int", "date", "money", "timestamp", "id"
+    length: int | None = None
+    required: bool = False
+
+
+@cache
+def columns(spec: H.HudFile, fy2024: bool) -> dict[str, Column]:
+    """What each HUD column of a file holds, from the model's columns; the keys, references
+    and stamps are HUD's."""
+    found: dict[str, Column] = {}
+    model = spec.model
+    if model is not None:
+        for name, key in names(model, fy2024).items():
+            if not (fy2024 and name in HUD_REQUIRED):  # FY2024 had no Sex: left null
+                found[name] = _kind(model.__table__.columns[key])
+    for name in ("PersonalID", "EnrollmentID", "ProjectID", "OrganizationID"):
+        if name in spec.columns and name != spec.key:
+            found[name] = Column("id", 32, required=not _optional(spec, name))
+    found[spec.key] = Column("id", 32, required=True)
+    if spec is H.ENROLLMENT:
+        found[H.DISABLING_CONDITION] = Column("int")
+    for name in TIMESTAMPS:
+        if name in spec.columns:
+            found[name] = Column("timestamp", required=name != "DateDeleted")
+    if "UserID" in spec.columns and spec is not H.USER:
+        found["UserID"] = Column("text", 32)
+    return found
+
+
+@cache
+def names(model: type, fy2024: bool = False) -> dict[str, str]:
+    """HUD column -> database column of a model's data (FY2024 names for FY2024 files)."""
+    found = {}
+    for column in model.__table__.columns:
+        name = (fy2024 and column.info.get("fy2024")) or column.info.get("hud")
+        skip = not name or name.startswith("(") or name in H.STAMPS
+        if not skip and name not in H.KEYS:
+            found[name] = column.key
+    return found
+
+
+def _optional(spec: H.HudFile, name: str) -> bool:
+    return name == "EnrollmentID" and spec in H.AGENCY_ONLY
+
+
+def _kind(column) -> Column:
+    required = not column.nullable or column.info.get("hud") in HUD_REQUIRED
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return Column("int", required=required)
+    if isinstance(kind, Integer | SmallInteger):
+        return Column("int", required=required)
+    if isinstance(kind, Date):
+        return Column("date", required=required)
+    if isinstance(kind, Numeric):
+        return Column("money", required=required)
+    if isinstance(kind, String):
+        return Column("text", kind.length, required=required)
+    return Column("text", required=required)
+
+
+# --- reading one file ----------------------------------------------------------------------
+
+
+def check(sources: dict[str, str]) -> Checked:
+    """Read and check every file; `Checked.errors` empty means it may be written."""
+    out = Checked()
+    client = sources.get(H.CLIENT.name, "")
+    header = client.splitlines()[0] if client else ""
+    out.fy2024 = "HispanicLatinaeo" in header.split(",") or "Woman" in header.split(",")
+    for spec in H.FILES:
+        if spec.name not in sources:
+            if spec in (H.EXPORT, H.CLIENT):
+                out.error(spec.name, 0, "", "file missing")
+            out.files[spec.name] = []
+            continue
+        out.files[spec.name] = _read(out, spec, sources[spec.name])
+    out.users = {r.values["UserID"] for r in out.files[H.USER.name] if r.values.get("UserID")}
+    _references(out)
+    return out
+
+
+def _read(out: Checked, spec: H.HudFile, text: str) -> list[Row]:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        out.error(spec.name, 1, "", "the file is empty (no header)")
+        return []
+    kinds = (
+        columns(spec, out.fy2024) if spec is not H.EXPORT else {"ExportID": Column("id", 32, True)}
+    )
+    for name, kind in kinds.items():
+        if kind.required and name not in header:
+            out.error(spec.name, 1, name, "required column missing")
+    rows, keys = [], {}
+    for line, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            out.error(spec.name, line, "", f"{len(cells)} cells, the header has {len(header)}")
+            continue
+        values = {}
+        for name, cell in zip(header, cells, strict=True):
+            kind = kinds.get(name)
+            if kind is None:
+                continue  # a HUD column we do not model
+            values[name] = _cell(out, spec.name, line, name, cell, kind)
+        key = values.get(spec.key)
+        if key is not None:
+            if key in keys:
+                out.error(
+                    spec.name,
+                    line,
+                    spec.key,
+                    f"duplicate {spec.key} {key!r} (first on row {keys[key]})",
+                )
+                continue
+            keys[key] = line
+        rows.append(Row(line, values))
+    return rows
+
+
+def _cell(out: Checked, file: str, line: int, name: str, cell: str, kind: Column) -> Any:
+    text = cell.strip()
+    if text != cell:
+        out.warn(file, line, name, "whitespace trimmed")
+    if text == "":
+        codes = CODES.get(name)
+        if codes is not None and kind.required:
+            lists = codes if isinstance(codes, tuple) else (codes,)
+            if any(NOT_COLLECTED in {int(m) for m in lst} for lst in lists):
+                out.warn(file, line, name, "blank, read as 99 (data not collected)")
+                return NOT_COLLECTED
+            if codes is hud.NoYes:
+                out.warn(file, line, name, "blank, read as 0 (no)")
+                return 0
+        if kind.required:
+            out.error(file, line, name, "required value missing")
+        return None
+    if kind.length is not None and len(text) > kind.length:
+        out.error(file, line, name, f"longer than {kind.length} characters")
+        return None
+    try:
+        value = _parse(kind.kind, text)
+    except ValueError as error:
+        out.error(file, line, name, str(error))
+        return None
+    if kind.kind == "timestamp" and isinstance(value, date) and not isinstance(value, datetime):
+        out.warn(file, line, name, "a date where a timestamp is expected, read as midnight")
+        value = datetime.combine(value, time())
+    if name in CODES and value is not None and not _known(CODES[name], value):
+        out.error(file, line, name, f"{text} is not a code of HUD's {name} list")
+        return None
+    return value
+
+
+def _parse(kind: str, text: str) -> Any:
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a whole number") from None
+    if kind == "money":
+        try:
+            return Decimal(text).quantize(Decimal("0.01"))
+        except InvalidOperation:
+            raise ValueError(f"{text!r} is not an amount") from None
+    if kind == "date":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if kind == "timestamp":
+        try:
+            return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{text!r} is not a timestamp (YYYY-MM-DD hh:mm:ss)") from None
+    return text
+
+
+def _known(codes, value: int) -> bool:
+    lists = codes if isinstance(codes, tuple) else (codes,)
+    return any(value in {int(m) for m in lst} for lst in lists)
+
+
+# --- references between files --------------------------------------------------------------
+
+
+def _references(out: Checked) -> None:
+    f = out.files
+    clients = {r.values.get("PersonalID") for r in f[H.CLIENT.name]}
+    projects = {r.values.get("ProjectID") for r in f[H.PROJECT.name]}
+    organizations = {r.values.get("OrganizationID") for r in f[H.ORGANIZATION.name]}
+    enrollments = {r.values.get("EnrollmentID"): r for r in f[H.ENROLLMENT.name]}
+    for row in f[H.PROJECT.name]:
+        if row.values.get("OrganizationID") not in organizations:
+            out.error(
+                H.PROJECT.name,
+                row.line,
+                "OrganizationID",
+                "no such organization in Organization.csv",
+            )
+    heads: dict[str, list[Row]] = {}
+    for row in f[H.ENROLLMENT.name]:
+        _refer(out, H.ENROLLMENT, row, "PersonalID", clients, "Client.csv")
+        _refer(out, H.ENROLLMENT, row, "ProjectID", projects, "Project.csv")
+        if row.values.get("HouseholdID"):
+            heads.setdefault(row.values["HouseholdID"], []).append(row)
+    for household, rows in heads.items():
+        if not any(r.values.get("RelationshipToHoH") == 1 for r in rows):
+            out.warn(
+                H.ENROLLMENT.name,
+                rows[0].line,
+                "HouseholdID",
+                f"household {household!r} has no head (RelationshipToHoH 1)",
+            )
+    for spec in (H.EXIT, *H.AGENCY_ONLY):
+        for row in f[spec.name]:
+            _refer(out, spec, row, "PersonalID", clients, "Client.csv")
+            enrollment = row.values.get("EnrollmentID")
+            if enrollment is None:
+                continue
+            if enrollment not in enrollments:
+                out.error(
+                    spec.name, row.line, "EnrollmentID", "no such enrollment in Enrollment.csv"
+                )
+            elif enrollments[enrollment].values.get("PersonalID") != row.values.get("PersonalID"):
+                out.error(spec.name, row.line, "PersonalID", "not the enrollment's PersonalID")
+    exits: dict[str, int] = {}
+    for row in f[H.EXIT.name]:
+        enrollment = row.values.get("EnrollmentID")
+        if enrollment in exits and not row.values.get("DateDeleted"):
+            out.error(
+                H.EXIT.name,
+                row.line,
+                "EnrollmentID",
+                f"a second exit of the enrollment (first on row {exits[enrollment]})",
+            )
+        exits.setdefault(enrollment, row.line)
+    for spec in (H.CLIENT, H.ENROLLMENT, H.EXIT, *H.AGENCY_ONLY):
+        for row in f[spec.name]:
+            user = row.values.get("UserID")
+            if user and user not in out.users:
+                out.warn(spec.name, row.line, "UserID", "not in User.csv; recorded as unknown")
+
+
+def _refer(out: Checked, spec: H.HudFile, row: Row, name: str, known: set, where: str) -> None:
+    value = row.values.get(name)
+    if value is not None and value not in known:
+        out.error(spec.name, row.line, name, f"no such {name} in {where}")
+
+
+def key(source: str, file: str, value: str) -> uuid.UUID:
+    """Our key for a source's ID: the ID itself when it is a UUID (our own exports), else a
+    name-based UUID of the source, file and ID, so the same record maps to the same row on
+    every import of the same source."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"hmis-csv:{source}:{file}:{value}")
