@@ -93,6 +93,9 @@ def count(data: dict, measure: Measure, period: Period, by: list[Dimension]):
             v = c["veteran_status"]
             return [{1: "YES", 0: "NO", 8: "DOESNT_KNOW_OR_PREFERS_NOT",
                      9: "DOESNT_KNOW_OR_PREFERS_NOT"}.get(v, "NOT_COLLECTED")]  # fmt: skip
+        if dim is Dimension.SEX:
+            return [{0: "FEMALE", 1: "MALE", 8: "DOESNT_KNOW_OR_PREFERS_NOT",
+                     9: "DOESNT_KNOW_OR_PREFERS_NOT"}.get(c["sex"], "NOT_COLLECTED")]  # fmt: skip
         if dim is Dimension.DESTINATION_CLASS:
             return [_destination(x, end)]
         if dim is Dimension.HOUSEHOLD_TYPE:

@@ -46,6 +46,8 @@ AGE_GROUPS = [
 # HUD 3.12 destinations by class (the hundreds of the FY2024 codes); the rest is "other".
 DESTINATION_CLASSES = {1: "HOMELESS", 2: "INSTITUTIONAL", 3: "TEMPORARY", 4: "PERMANENT"}
 VETERAN = {1: "YES", 0: "NO", 8: "DOESNT_KNOW_OR_PREFERS_NOT", 9: "DOESNT_KNOW_OR_PREFERS_NOT"}
+# HUD FY2026 4.21 Sex; a profile recorded before FY2026 has none (not collected).
+SEX = {0: "FEMALE", 1: "MALE", 8: "DOESNT_KNOW_OR_PREFERS_NOT", 9: "DOESNT_KNOW_OR_PREFERS_NOT"}
 # Category -> Client column (HUD's names, lower case); NOT_REPORTED: none of them.
 # Each race's flag column (found by its HUD CSV name: FY2026 renamed HispanicLatinaeo, the
 # column kept its name so history reads alike).
@@ -65,6 +67,7 @@ FIXED_KEYS: dict[Dimension, list[str]] = {
     Dimension.RACE_ETHNICITY: list(RACE_KEYS),
     Dimension.GENDER: list(GENDER_KEYS),
     Dimension.VETERAN_STATUS: ["YES", "NO", "DOESNT_KNOW_OR_PREFERS_NOT", "NOT_COLLECTED"],
+    Dimension.SEX: ["FEMALE", "MALE", "DOESNT_KNOW_OR_PREFERS_NOT", "NOT_COLLECTED"],
     Dimension.DESTINATION_CLASS: [*DESTINATION_CLASSES.values(), "OTHER", "NO_EXIT"],
 }
 
@@ -171,6 +174,7 @@ def _facts(dialect: str, measure: Measure, period: Period, by: list[Dimension]):
         "exit_date": x.exit_date,
         "destination": x.destination,
         "veteran_status": c.veteran_status,
+        "sex": c.sex,
     }
     if aged:  # HUD: age on the later of the project start and the period's start
         columns["age"] = _age(dialect, _later(dialect, e.entry_date, start), c.dob)
@@ -240,6 +244,8 @@ def _key(dialect: str, dim: Dimension, f, end):
         return case(*((f.age.between(lo, hi), k) for k, lo, hi in AGE_GROUPS), else_="UNKNOWN")
     if dim is Dimension.VETERAN_STATUS:
         return case(VETERAN, value=f.veteran_status, else_="NOT_COLLECTED")
+    if dim is Dimension.SEX:
+        return case(SEX, value=f.sex, else_="NOT_COLLECTED")
     if dim is Dimension.DESTINATION_CLASS:
         classes = [(f.destination.between(h * 100, h * 100 + 99), k)
                    for h, k in DESTINATION_CLASSES.items()]  # fmt: skip

@@ -59,10 +59,8 @@ NON_EXCLUSIVE = {
     Dimension.AGE_GROUP: "a person whose enrollments fall in different age groups counts in each",
     Dimension.DESTINATION_CLASS: "a person with several exits counts in each destination class",
 }
-UNAVAILABLE = {
-    Dimension.SEX: "SEX is not collected by this HMIS (its FY2024 data model has no Sex "
-    "element); use GENDER",
-}
+# Dimensions this HMIS cannot count (none since FY2026 Sex was added; kept for the next).
+UNAVAILABLE: dict[Dimension, str] = {}
 
 
 class PeriodUnit(enum.Enum):
