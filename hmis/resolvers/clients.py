@@ -218,25 +218,27 @@ async def search(
     visibility = Visibility.of(context)
     if visibility.role is Role.RESEARCHER:
         raise Forbidden("researchers cannot search by identifiers")
-    changed: list[uuid.UUID] = []
-    if visibility.role is Role.AGENCY_STAFF:
-        async with context.reading() as session:
-            changed = await _changed_since_refusal(session)
+    changed = _changed_since_refusal() if visibility.role is Role.AGENCY_STAFF else None
     found = await _matching(context, terms, changed, limit)
-    rows = await _read_clients(context, changed)
-    found += await _matched(context, terms, rows)
-    return sorted(found, key=lambda f: f[0].id)[:limit]
+    if changed is not None:
+        async with context.reading() as session:
+            ids = list(await session.scalars(changed))
+        found += await _matched(context, terms, await _read_clients(context, ids))
+    found = sorted(found, key=lambda f: f[0].id)[:limit]
+    # Matched on identity alone; the clients returned are presented whole.
+    await visibility.decide([row for row, _d, _m in found])
+    return found
 
 
-async def _matching(context: RequestContext, terms: SearchTerms, unlike: list[uuid.UUID],
-                    limit: int) -> list:  # fmt: skip
-    """The first `limit` matches on current values among clients not in `unlike`, in ID
-    order: read in chunks until enough are confirmed, so none is missed."""
+async def _matching(context: RequestContext, terms: SearchTerms, unlike, limit: int) -> list:
+    """The first `limit` matches on current values among clients not in `unlike` (a
+    statement selecting client IDs), in ID order: read in chunks until enough are
+    confirmed, so none is missed."""
     found: list = []
     after = None
     while len(found) < limit:
         query = select(models.Client.id).where(reads.live(models.Client), *terms.sql())
-        if unlike:
+        if unlike is not None:
             query = query.where(models.Client.id.not_in(unlike))
         if after is not None:
             query = query.where(models.Client.id > after)
@@ -259,9 +261,10 @@ async def _read_clients(context: RequestContext, ids: list[uuid.UUID]) -> list:
 
 
 async def _matched(context: RequestContext, terms: SearchTerms, rows: list) -> list:
-    """Those of `rows` whose identity as the caller sees it meets every term."""
+    """Those of `rows` whose identity as the caller sees it meets every term (only the
+    profile's as-of states are folded for this)."""
     visibility = Visibility.of(context)
-    decisions = await visibility.decide(rows)
+    decisions = await visibility.decide(rows, tables=[models.Client.__tablename__])
     found = []
     for row, decision in zip(rows, decisions, strict=True):
         identity = decision and visibility.inspect(row, G.IDENTITY)
@@ -271,13 +274,12 @@ async def _matched(context: RequestContext, terms: SearchTerms, rows: list) -> l
     return found
 
 
-async def _changed_since_refusal(session) -> list[uuid.UUID]:
+def _changed_since_refusal():
+    """The IDs of refused clients whose profile was written after their refusal."""
     v, c = models.RecordVersion, models.RefusalCoverage
-    return list(
-        await session.scalars(
-            select(v.client_id)
-            .distinct()
-            .join(c, and_(c.client_id == v.client_id, c.revoked_at.is_(None)))
-            .where(v.entity == models.Client.__tablename__, v.recorded_at > c.refused_at)
-        )
+    return (
+        select(v.client_id)
+        .distinct()
+        .join(c, and_(c.client_id == v.client_id, c.revoked_at.is_(None)))
+        .where(v.entity == models.Client.__tablename__, v.recorded_at > c.refused_at)
     )
