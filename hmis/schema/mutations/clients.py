@@ -136,9 +136,10 @@ async def _derive_current(
     no organization (as an administrator's correction of the derived value would be), after
     the refusal: no partner sees it, and those who see current data see it consistent."""
     fix = {}
+    current = {c: getattr(row, c) for c in PPI}
     for quality, sources in models.Client.__derived__.items():
         if given.get(quality) is None and any(s in changed for s in sources):
-            value = DERIVE[quality]({c: getattr(row, c) for c in PPI})
+            value = DERIVE[quality](current)
             if value != getattr(row, quality):
                 fix[quality] = value
     if fix:

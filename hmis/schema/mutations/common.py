@@ -85,10 +85,13 @@ async def find_live(session: AsyncSession, model, id_, check: Check, field: str)
     `field` ("no staff user has this ID", from the table's name), and the check is done."""
     row = id_ and await session.get(model, id_)
     if row is None or getattr(row, "date_deleted", None) is not None:
-        check.fail(field, f"no {model.__tablename__[:-1].replace('_', ' ')} has this ID",
-                   "NOT_FOUND")  # fmt: skip
-        check.done()
+        _not_found(check, model, field)
     return row
+
+
+def _not_found(check: Check, model, field: str) -> None:
+    check.fail(field, f"no {model.__tablename__[:-1].replace('_', ' ')} has this ID", "NOT_FOUND")
+    check.done()
 
 
 async def find_seen(session: AsyncSession, principal: Principal, model, id_, check: Check,
@@ -99,9 +102,7 @@ async def find_seen(session: AsyncSession, principal: Principal, model, id_, che
     row = await find_live(session, model, id_, check, field)
     seen = await history.view(session, principal.writer.organization_id, row)
     if seen is None:
-        check.fail(field, f"no {model.__tablename__[:-1].replace('_', ' ')} has this ID",
-                   "NOT_FOUND")  # fmt: skip
-        check.done()
+        _not_found(check, model, field)
     return row, seen
 
 

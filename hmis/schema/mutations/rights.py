@@ -209,7 +209,7 @@ class RightsMutations:
             check.done()
             if changes:
                 await history.update(
-                    session, principal.writer, client, changes, kind=history.CORRECT
+                    session, principal.writer, client, changes, kind=history.CORRECT, seen=seen
                 )
             request.status = (
                 CorrectionStatus.APPROVED if input.approve else CorrectionStatus.DENIED
