@@ -233,3 +233,11 @@ async def serve(database_url: str, issuer: LoopbackIssuer, **overrides: Any) -> 
             yield client
     finally:
         await app.state.engine.dispose()
+
+
+async def call(world, who: str, query: str, variables: dict) -> dict:
+    """The one payload of `query` asked as `world.tokens[who]`; the request must succeed."""
+    status, body = await gql(world.api, query, variables, token=world.tokens[who])
+    assert status == 200 and "errors" not in body, body
+    (payload,) = body["data"].values()
+    return payload

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from . import people
-from .support import gql
+from .support import call
 
 CREATE = """mutation($input: CreateClientInput!) { createClient(input: $input) {
   client { id } errors { code } } }"""
@@ -40,13 +40,6 @@ async def world(sessions, api, token):
     await enroll(world, "Ben", household)
     await enroll(world, "Cara", None)
     return world
-
-
-async def call(world, who: str, query: str, variables: dict) -> dict:
-    status, body = await gql(world.api, query, variables, token=world.tokens[who])
-    assert status == 200 and "errors" not in body, body
-    (payload,) = body["data"].values()
-    return payload
 
 
 async def enroll(world, name: str, household: str | None) -> str:

@@ -12,7 +12,7 @@ import pytest
 from hmis.db import models
 
 from . import people
-from .support import gql
+from .support import call
 
 CREATE = """mutation($input: CreateClientInput!) { createClient(input: $input) {
   client { id } errors { field code } } }"""
@@ -47,13 +47,6 @@ async def frozen(sessions, api, token):
         "gender": ["WOMAN", "NON_BINARY"]}})  # fmt: skip
     assert edit["errors"] == [], edit
     return world
-
-
-async def call(world, who: str, query: str, variables: dict) -> dict:
-    status, body = await gql(world.api, query, variables, token=world.tokens[who])
-    assert status == 200 and "errors" not in body, body
-    (payload,) = body["data"].values()
-    return payload
 
 
 async def seen(world, who: str) -> dict:
