@@ -95,3 +95,22 @@ async def test_notice_published_from_the_cli_and_the_api(api, token, database_ur
         later,
         today.isoformat(),
     ]
+
+
+async def test_two_simultaneous_organizations_of_one_name_make_one_and_a_duplicate_error(
+    api, token
+):
+    """The name check and the insert are two statements: two requests racing with one name
+    both pass the check, and the database's unique index refuses the second insert. That
+    request is run once more, sees the first one's row, and answers DUPLICATE_NAME."""
+    world = await build_world(api, token)
+    payloads = await asyncio.gather(*(
+        world.call(world.admin, "createOrganization", {"name": "Twin Org"}, "organization { id }")
+        for _ in range(4)
+    ))  # fmt: skip
+    made = [p for p in payloads if p["errors"] == []]
+    refused = [p for p in payloads if p["errors"]]
+    assert len(made) == 1 and len(refused) == 3, payloads
+    assert {e["code"] for p in refused for e in p["errors"]} == {"DUPLICATE_NAME"}
+    names = (await world.query(None, "{ organizations { name } }"))["organizations"]
+    assert [n["name"] for n in names].count("Twin Org") == 1

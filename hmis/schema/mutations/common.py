@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -111,17 +112,27 @@ async def run(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> Outco
     FieldErrors; any other error rolls it back and propagates. Either way nothing is written.
     The audit events of what `work` wrote are appended in the same transaction, so a write
     and its events commit together or not at all.
-    Caches of this request are dropped, so the payload is read back as it now stands."""
-    try:
-        async with info.context.writing() as session:
-            value = await work(session)
-            await record_writes(info.context, session)
-    except Invalid as invalid:
-        return Outcome(errors=[FieldError(field=p.field, message=p.message, code=p.code)
-                               for p in invalid.problems])  # fmt: skip
-    finally:
-        info.context.cache.clear()
-    return Outcome(value=value, errors=[])
+    Caches of this request are dropped, so the payload is read back as it now stands.
+
+    A unique index refusing a row is run once more: a concurrent request wrote the same value
+    between `work`'s check and its insert, and the second run's check sees it and answers
+    with the FieldError the check gives (DUPLICATE_NAME...), not an internal error."""
+    for attempt in range(2):
+        try:
+            async with info.context.writing() as session:
+                value = await work(session)
+                await record_writes(info.context, session)
+        except Invalid as invalid:
+            return Outcome(errors=[FieldError(field=p.field, message=p.message, code=p.code)
+                                   for p in invalid.problems])  # fmt: skip
+        except IntegrityError:
+            if attempt:
+                raise
+            continue
+        finally:
+            info.context.cache.clear()
+        return Outcome(value=value, errors=[])
+    raise AssertionError("unreachable")
 
 
 async def mutate(
