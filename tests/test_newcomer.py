@@ -107,3 +107,9 @@ async def test_make_runs_seed_holds_a_refused_client_the_example_shows(engine, d
     # the record as it stood at the refusal.
     assert seen["serving"]["totalCount"] > seen["partner"]["totalCount"] >= 0
     assert str(example.client_id) in example.describe()
+    # The README shows this very client and its counts.
+    readme = (ROOT / "README.md").read_text()
+    assert f"client id: {example.client_id}" in readme
+    counts = {who: seen[who]["totalCount"] for who in seen}
+    assert f"| serving (Riverbend) | {counts['serving']} |" in readme
+    assert f"| partner (Maplewood) | {counts['partner']} |" in readme
