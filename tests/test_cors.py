@@ -5,7 +5,9 @@ variable is unset."""
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
+from hmis.cli import main
 from hmis.config import ConfigError, Settings
 from hmis.cors import ALLOWED_HEADERS, MAX_AGE_SECONDS
 
@@ -135,3 +137,16 @@ def test_a_wildcard_or_a_malformed_origin_refuses_to_start(value, says):
     with pytest.raises(ConfigError, match="HMIS_CORS_ORIGINS") as refused:
         Settings.from_env({"HMIS_CORS_ORIGINS": value})
     assert says in str(refused.value)
+
+
+def test_hmis_serve_refuses_a_wildcard_with_the_reason(issuer, tmp_path):
+    env = {
+        "HMIS_CORS_ORIGINS": "*",
+        "HMIS_OIDC_ISSUER": issuer.url,
+        "HMIS_PSEUDONYM_KEY": "k",
+        "HMIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db",
+    }
+    result = CliRunner(env=env).invoke(main, ["serve", "--port", "1"])
+    assert result.exit_code == 1
+    assert "HMIS_CORS_ORIGINS: '*' is not allowed" in result.output
+    assert "Traceback" not in result.output
