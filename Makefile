@@ -4,12 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format schema bench bench-aggregate fuzz load clean
+.PHONY: install run test lint format schema bench bench-aggregate fuzz load docker clean
+
+# Where `make run` serves: `make run PORT=8001`, `make run HOST=0.0.0.0` (every interface).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 $(STAMP): pyproject.toml
+	@echo "installing hmis and its pinned dependencies into $(VENV) (a minute or two the first time)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -19,7 +24,7 @@ run: $(STAMP)
 	HMIS_ENV=development $(BIN)/hmis migrate
 	HMIS_ENV=development $(BIN)/hmis seed --if-empty --clients 300 --seed 1
 	HMIS_ENV=development $(BIN)/hmis dev-token --all-roles
-	HMIS_ENV=development $(BIN)/hmis serve
+	HMIS_ENV=development $(BIN)/hmis serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -54,6 +59,10 @@ fuzz: $(STAMP)
 
 bench-aggregate: $(STAMP)
 	$(BIN)/python -m bench.aggregate
+
+# The container image (Dockerfile): `make docker` builds it as hmis:latest (docs/deployment.md).
+docker:
+	docker build -t hmis:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml) -t hmis:latest .
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -11,12 +11,13 @@ from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from hmis import logs, record_copy, request_limits
+from hmis import home, logs, record_copy, request_limits
 from hmis.aggregates import csv_export
 from hmis.auth.authenticator import ANONYMOUS, Authenticator, build_authenticator
 from hmis.auth.dev_issuer import DevIssuer
@@ -24,6 +25,7 @@ from hmis.auth.errors import InvalidToken, KeysUnavailable, error_body
 from hmis.auth.guards import http_status_of
 from hmis.config import Settings
 from hmis.context import RequestContext
+from hmis.cors import Cors
 from hmis.db.session import make_engine, make_sessionmaker
 from hmis.exports import routes as exports
 from hmis.resolvers.audit import BadPurpose, parse_purpose, record_reads
@@ -206,7 +208,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *csv_export.routes(graphql),
             *exports.routes(graphql),
             *(dev_issuer.routes() if dev_issuer else []),
+            *home.routes(graphiql=settings.enable_graphiql),
         ],
+        # Every route answers the listed browser origins alike (none listed: no CORS at all).
+        middleware=[Middleware(Cors, origins=settings.cors_origins)]
+        if settings.cors_origins
+        else [],
         lifespan=lifespan,
         exception_handlers={StarletteHTTPException: _http_error, Exception: _internal_error},
     )

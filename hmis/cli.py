@@ -10,7 +10,16 @@ import click
 from hmis.config import ConfigError, Settings
 
 
+def _version() -> str:
+    from hmis.home import version
+
+    return version()
+
+
 @click.group()
+@click.version_option(
+    _version(), "--version", "-V", prog_name="hmis", message="%(prog)s %(version)s"
+)
 def main() -> None:
     """Privacy-enforcing HMIS GraphQL API."""
 
@@ -46,13 +55,17 @@ def migrate() -> None:
     from hmis.db import migrate as migrations
     from hmis.db.session import make_engine
 
+    def applied(revision: str, doc: str) -> None:
+        click.echo(f"  applied {revision}: {doc}", err=True)
+
     async def run() -> None:
         engine = make_engine(Settings.from_env().database_url)
         try:
-            await migrations.upgrade(engine)
+            await migrations.upgrade(engine, on_applied=applied)
         finally:
             await engine.dispose()
 
+    click.echo("upgrading the database schema...", err=True)
     asyncio.run(run())
     click.echo("database is at the newest schema")
 
@@ -65,9 +78,13 @@ def seed(clients: int, seed_value: int, if_empty: bool) -> None:
     """Fill an empty database with a synthetic CoC (the same rows for the same --seed)."""
     from hmis.db.seed import SeedRefused, seed_command
 
+    def progress(done: int, total: int) -> None:
+        click.echo(f"  seeded {done:,} of {total:,} clients", err=True)
+
     url = Settings.from_env().database_url
     try:
-        run = seed_command(url, clients=clients, seed=seed_value, if_empty=if_empty)
+        run = seed_command(url, clients=clients, seed=seed_value, if_empty=if_empty,
+                           progress=progress)  # fmt: skip
         click.echo(asyncio.run(run))
     except SeedRefused as refused:
         raise click.ClickException(str(refused)) from None
@@ -102,6 +119,11 @@ def dev_token(role: str | None, organization: str | None, subject: str | None,
         click.echo(f"\n{made.describe()}\n{made.token}")
     for note in missing:
         click.echo(f"\n{note}")
+    from hmis.auth.dev_example import refusal_example
+
+    example = asyncio.run(refusal_example(settings))
+    if example is not None:
+        click.echo(f"\n{example.describe()}")
 
 
 @main.command()

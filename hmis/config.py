@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./hmis.db"
 DEFAULT_ROLES_CLAIMS = ("roles", "realm_access.roles", "groups")
@@ -45,6 +46,44 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def parse_origins(value: str) -> tuple[str, ...]:
+    """The origins of `HMIS_CORS_ORIGINS` (comma separated), each checked: a scheme (http or
+    https), a host and an optional port, nothing else. `*` and `null` are refused."""
+    origins = []
+    for raw in value.split(","):
+        origin = raw.strip()
+        if not origin:
+            continue
+        if origin in {"*", "null"}:
+            raise ConfigError(
+                f"HMIS_CORS_ORIGINS: {origin!r} is not allowed; list each origin that may call "
+                "the API from a browser, e.g. 'https://app.example.org,http://localhost:3000'"
+            )
+        parts = urlsplit(origin)
+        try:
+            parts.port  # noqa: B018 (raises on a port that is not a number)
+        except ValueError:
+            parts = None
+        if (
+            parts is None
+            or parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or parts.username
+            or parts.password
+            or origin != origin.lower()
+        ):
+            raise ConfigError(
+                f"HMIS_CORS_ORIGINS: {origin!r} is not an origin; write it as a browser sends "
+                "it, scheme://host[:port] in lower case with no path or trailing slash, e.g. "
+                "'http://localhost:3000'"
+            )
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -70,6 +109,9 @@ class Settings:
     # one unit never overlap, so no published period can be compared with another holding it
     # (a year against its quarters) to pin a suppressed count (docs/aggregates.md).
     aggregate_reader_unit: str = "QUARTER"
+    # Browser origins allowed to call the API (`HMIS_CORS_ORIGINS`, checked by
+    # hmis.cors.parse_origins); none by default: no reply carries a CORS header.
+    cors_origins: tuple[str, ...] = ()
     # Benchmark-only switch; the name says what it does so it can be found with grep.
     unsafe_disable_audit: bool = False
 
@@ -118,5 +160,6 @@ class Settings:
             dev_key_dir=Path(env.get("HMIS_DEV_KEY_DIR", "var/dev-issuer")),
             body_timeout_seconds=_seconds(env, "HMIS_BODY_TIMEOUT_SECONDS", 10),
             aggregate_reader_unit=unit,
+            cors_origins=parse_origins(env.get("HMIS_CORS_ORIGINS", "")),
             unsafe_disable_audit=_flag(env.get("HMIS_UNSAFE_DISABLE_AUDIT")),
         )

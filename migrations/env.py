@@ -12,6 +12,16 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _applied(on_applied):
+    """Alembic's per-step hook, calling `on_applied(revision, doc)` (hmis.db.migrate)."""
+
+    def hook(*, step, **_):
+        if on_applied is not None and step.is_upgrade:
+            on_applied(step.up_revision_id, (step.up_revision.doc or "").strip())
+
+    return hook
+
+
 def _configure(connection) -> None:
     context.configure(
         connection=connection,
@@ -19,6 +29,7 @@ def _configure(connection) -> None:
         # SQLite cannot ALTER most things in place; batch mode rebuilds the table.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        on_version_apply=_applied(config.attributes.get("on_applied")),
     )
     with context.begin_transaction():
         context.run_migrations()

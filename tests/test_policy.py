@@ -110,7 +110,7 @@ def test_rows_only_for_row_roles():
 
 def test_policy_table_covers_every_role_and_group():
     rows = policy.policy_table()
-    roles = {r for r, _g, _b in rows}
-    assert {r.value for r in Role} - {"agency_staff"} <= roles
+    roles = {(r.role, r.entered_by) for r in rows}
+    assert {(r, None) for r in Role} - {(Role.AGENCY_STAFF, None)} <= roles
     for role in roles:
-        assert {g for r, g, _b in rows if r == role} == ALL
+        assert {r.group for r in rows if (r.role, r.entered_by) == role} == ALL

@@ -20,6 +20,7 @@ STRUCTURAL = {
     ("GroupAccess", "group"),
     ("GroupAccess", "visible"),
     ("GroupAccess", "basis"),
+    ("GroupAccess", "partial"),  # from the role and group alone (tests/test_access_partial.py)
     ("PageInfo", "hasNextPage"),
     ("PageInfo", "endCursor"),
     ("Organization", "id"),

@@ -71,24 +71,26 @@ async def one_token(
 ) -> DevToken:
     role = parse_role(role_name)
     issuer = dev_issuer(settings)
-    async with _session(settings) as session:
-        return await _token(issuer, session, role, organization=organization, subject=subject)
+    async with session_of(settings) as session:
+        return await token_for(issuer, session, role, organization=organization, subject=subject)
 
 
 async def all_role_tokens(settings: Settings) -> tuple[list[DevToken], list[str]]:
     """A token per role, and a note for each role that has no suitable row to point at."""
     issuer = dev_issuer(settings)
     tokens, missing = [], []
-    async with _session(settings) as session:
+    async with session_of(settings) as session:
         for role in Role:
             try:
-                tokens.append(await _token(issuer, session, role, organization=None, subject=None))
+                tokens.append(
+                    await token_for(issuer, session, role, organization=None, subject=None)
+                )
             except DevTokenError as error:
                 missing.append(f"{role.value}: no token, {error}")
     return tokens, missing
 
 
-async def _token(
+async def token_for(
     issuer: DevIssuer,
     session: AsyncSession,
     role: Role,
@@ -169,7 +171,7 @@ async def _staff_subject(session: AsyncSession, org: Organization) -> str | None
 
 
 @asynccontextmanager
-async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
+async def session_of(settings: Settings) -> AsyncIterator[AsyncSession]:
     """A short-lived session on the configured database, with a readable error if the database
     is not migrated yet."""
     engine = make_engine(settings.database_url)

@@ -71,6 +71,11 @@ AGENCY_OWN: dict[ElementGroup, Basis] = _same(Basis.OWN_AGENCY)
 AGENCY_PARTNER: dict[ElementGroup, Basis] = {
     g: Basis.SHARED_WITH_PARTNERS if g in SHARED_GROUPS else Basis.NOT_SHARED for g in ALL_GROUPS
 }
+# What `access` reports to agency staff for any client: partners' data of the shared groups,
+# the caller's own data of every other group.
+AGENCY_ACCESS: dict[ElementGroup, Basis] = {
+    g: AGENCY_PARTNER[g] if g in SHARED_GROUPS else AGENCY_OWN[g] for g in ALL_GROUPS
+}
 
 # When a token carries several roles, the first of these decides (never a union: one role's
 # reach must not lift another role's limits, e.g. a researcher's current data past a refusal).
@@ -124,10 +129,28 @@ def sees_rows(principal: Principal | None) -> bool:
     }
 
 
+def is_partial(role: Role, group: ElementGroup, basis: Basis) -> bool:
+    """Whether the caller is shown only part of what may be recorded in `group`, by rule:
+    a fact about the role and the policy, the same for every client, so it never tells
+    whether anything hidden exists for this one (a per-client flag would reveal that another
+    organization recorded, say, HEALTH data about them).
+
+    Agency staff see only their own organization's records of a non-shared group (basis
+    OWN_AGENCY); a signed-in client's case notes leave out notes compiled for a legal
+    proceeding. The refusal rule is no reason: which clients refused is itself hidden from
+    partners, and their view of a shared group is what they may see of it."""
+    if basis is Basis.OWN_AGENCY:
+        return True
+    return role is Role.CLIENT and group is ElementGroup.CASE_NOTES
+
+
 @dataclass(frozen=True)
 class Access:
     group: ElementGroup
     basis: Basis
+    # `is_partial`: other organizations' records of the group (or, for a client, notes kept
+    # for a legal proceeding) are never shown to this caller, whether or not any exist.
+    partial: bool = False
     # Derived from `basis` once: read for every record a page presents.
     visible: bool = field(init=False)
 
@@ -136,10 +159,12 @@ class Access:
 
 
 @cache
-def _access(table: tuple[tuple[ElementGroup, Basis], ...]) -> dict[ElementGroup, Access]:
+def _access(
+    role: Role, table: tuple[tuple[ElementGroup, Basis], ...]
+) -> dict[ElementGroup, Access]:
     """The access of a row of the table; shared by every decision that has it (read-only:
     a page decides for each client, and most decisions are alike)."""
-    return {g: Access(g, b) for g, b in table}
+    return {g: Access(g, b, is_partial(role, g, b)) for g, b in table}
 
 
 @dataclass(frozen=True)
@@ -195,13 +220,10 @@ def decide(principal: Principal, facts: ClientFacts) -> ClientDecision | None:
         # Partner data of the shared groups; the caller's own data of every group. Which
         # records are whose is the row rule (`sees_record`); the group-level basis says
         # what the caller may see of this client, the same whether or not anyone refused.
-        table = {
-            g: AGENCY_OWN[g] if g not in SHARED_GROUPS else AGENCY_PARTNER[g] for g in ALL_GROUPS
-        }
         return ClientDecision(
             client_id=facts.client_id,
             role=role,
-            access=_access(tuple(table.items())),
+            access=_access(role, tuple(AGENCY_ACCESS.items())),
             frozen_at=facts.refused_at,
             viewer_org=principal.organization_id,
         )
@@ -211,7 +233,7 @@ def decide(principal: Principal, facts: ClientFacts) -> ClientDecision | None:
     return ClientDecision(
         client_id=facts.client_id,
         role=role,
-        access=_access(tuple(table.items())),
+        access=_access(role, tuple(table.items())),
         hide_legal_notes=role is Role.CLIENT,
         research_key=role is Role.RESEARCHER,
     )
@@ -228,11 +250,48 @@ def restrict(decision: ClientDecision, groups: Iterable[ElementGroup]) -> Client
     return replace(decision, access=access, research_key=False)
 
 
-def policy_table() -> list[tuple[str, ElementGroup, Basis]]:
+class EnteredBy(enum.Enum):
+    """Whose records a row of the agency staff table is about."""
+
+    OWN_ORGANIZATION = "OWN_ORGANIZATION"
+    PARTNER_ORGANIZATIONS = "PARTNER_ORGANIZATIONS"
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """One row of the table as published to integrators (`policy` query)."""
+
+    role: Role
+    entered_by: EnteredBy | None  # agency staff only: their columns differ by whose records
+    group: ElementGroup
+    basis: Basis
+    partial: bool
+
+    @property
+    def visible(self) -> bool:
+        return self.basis in VISIBLE_BASES
+
+    @property
+    def label(self) -> str:
+        """The row's role as the `policy` query first spelled it (`PolicyRule.role`)."""
+        if self.entered_by is None:
+            return self.role.value
+        side = (
+            "own organization" if self.entered_by is EnteredBy.OWN_ORGANIZATION else "partner data"
+        )
+        return f"{self.role.value} ({side})"
+
+
+def policy_table() -> list[PolicyRow]:
     """The table as published to integrators (`policy` query): one row per role and group."""
-    rows = [(role.value, g, b) for role, table in ROLE_TABLE.items() for g, b in table.items()]
-    rows += [("agency_staff (own organization)", g, b) for g, b in AGENCY_OWN.items()]
-    rows += [("agency_staff (partner data)", g, b) for g, b in AGENCY_PARTNER.items()]
+    rows = [PolicyRow(role, None, g, b, is_partial(role, g, b))
+            for role, table in ROLE_TABLE.items() for g, b in table.items()]  # fmt: skip
+    staff = Role.AGENCY_STAFF
+    for side, table in ((EnteredBy.OWN_ORGANIZATION, AGENCY_OWN),
+                        (EnteredBy.PARTNER_ORGANIZATIONS, AGENCY_PARTNER)):  # fmt: skip
+        # `partial` as `access` reports it: whether the group's records are the caller's own only.
+        rows += [PolicyRow(staff, side, g, b, is_partial(staff, g, AGENCY_ACCESS[g]))
+                 for g, b in table.items()]  # fmt: skip
     return rows
 
 

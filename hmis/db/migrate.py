@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -17,19 +18,26 @@ def alembic_config() -> Config:
     return config
 
 
-async def _run(engine: AsyncEngine, fn, *args) -> None:
+async def _run(engine: AsyncEngine, fn, *args, on_applied=None) -> None:
     config = alembic_config()
 
     def go(connection):
         config.attributes["connection"] = connection
+        config.attributes["on_applied"] = on_applied  # read by migrations/env.py
         fn(config, *args)
 
     async with engine.begin() as connection:
         await connection.run_sync(go)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    await _run(engine, command.upgrade, revision)
+async def upgrade(
+    engine: AsyncEngine,
+    revision: str = "head",
+    *,
+    on_applied: Callable[[str, str], None] | None = None,
+) -> None:
+    """Upgrade to `revision`; `on_applied(revision, doc)` is called after each one applied."""
+    await _run(engine, command.upgrade, revision, on_applied=on_applied)
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:

@@ -16,7 +16,7 @@ import re
 import time as clock
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -56,6 +56,8 @@ from hmis.db.seed_people import HouseholdBuilder
 # "Now" for the synthetic CoC: every date and stamp lies before it, whenever the seed runs.
 ANCHOR = datetime(2026, 6, 30, 12, tzinfo=UTC)
 CHUNK = 5000  # clients per transaction
+# `hmis seed` commits (and reports) every this many clients, so a person sees it move.
+PROGRESS_CHUNK = 1000
 SETUP = datetime(2018, 10, 1, 9, tzinfo=UTC)  # when the CoC set up its HMIS
 EPOCH_MS = int(SETUP.timestamp() * 1000)
 
@@ -269,18 +271,26 @@ class SeedRefused(RuntimeError):
     """The database already holds data; seeding would clash with it."""
 
 
-async def unsafe_bulk_seed(engine: AsyncEngine, *, clients: int, seed: int) -> SeedReport:
+async def unsafe_bulk_seed(
+    engine: AsyncEngine,
+    *,
+    clients: int,
+    seed: int,
+    chunk: int = CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+) -> SeedReport:
     """Load a synthetic CoC into an empty database, one transaction per chunk of clients.
 
     Unsafe by design: it writes client data and its versions directly, bypassing the live
     write path (`hmis.db.history.create/update`, which lock clients and stamp the database's
     time) so that 100,000 clients load in minutes; the stamps are synthetic times before
     `ANCHOR`. Only for empty development or benchmark databases, never a live HMIS.
+    `progress(done, clients)` is called after each chunk (`chunk` clients) is committed.
     """
     started = clock.perf_counter()
     builder = CocBuilder(clients, seed)
     counts: Counter = Counter()
-    chunks = builder.chunks()
+    chunks = builder.chunks(chunk)
     produce = partial(asyncio.to_thread, next, chunks, None)
     async with engine.connect() as connection:
         await _write(connection, builder.reference(), counts)
@@ -291,6 +301,8 @@ async def unsafe_bulk_seed(engine: AsyncEngine, *, clients: int, seed: int) -> S
             while (rows := await upcoming) is not None:
                 upcoming = asyncio.ensure_future(produce())
                 await _write(connection, rows, counts)
+                if progress is not None:
+                    progress(counts[Client], clients)
         finally:
             await asyncio.gather(upcoming, return_exceptions=True)
         async with connection.begin():
@@ -361,7 +373,14 @@ async def existing(engine: AsyncEngine) -> str | None:
     return None
 
 
-async def seed_command(url: str, *, clients: int, seed: int, if_empty: bool) -> str:
+async def seed_command(
+    url: str,
+    *,
+    clients: int,
+    seed: int,
+    if_empty: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> str:
     """`hmis seed`: the text to print. Raises SeedRefused on a database that has data."""
     from hmis.db.session import make_engine
 
@@ -372,6 +391,9 @@ async def seed_command(url: str, *, clients: int, seed: int, if_empty: bool) -> 
             return f"database already has {found}; nothing seeded (--if-empty)"
         if found:
             raise SeedRefused(f"database already has {found}; seed only an empty database")
-        return (await unsafe_bulk_seed(engine, clients=clients, seed=seed)).summary()
+        report = await unsafe_bulk_seed(
+            engine, clients=clients, seed=seed, chunk=PROGRESS_CHUNK, progress=progress
+        )
+        return report.summary()
     finally:
         await engine.dispose()

@@ -18,6 +18,7 @@ from hmis.resolvers.visibility import Visibility
 
 from . import enums as E
 from .clients import Client, tables_presented
+from .me import Role
 from .pagination import Connection, connection, decode_cursor, encode_cursor, page_size
 from .selection import selected_names
 
@@ -53,12 +54,27 @@ class ClientMatch:
     matched_on: list[SearchField]
 
 
+EnteredBy = strawberry.enum(
+    rules.EnteredBy, description="Whose records a row of agency staff's policy table is about."
+)
+
+
 @strawberry.type(description="One row of the policy table: a role, a group, and the basis.")
 class PolicyRule:
-    role: str
+    role: str = strawberry.field(
+        deprecation_reason="Use `canonicalRole` (spelled as `me.roles`) and `enteredBy`."
+    )
+    canonical_role: Role = strawberry.field(
+        description="The role, spelled as `me.roles` spells it (HMIS_ADMIN, AGENCY_STAFF...)."
+    )
+    entered_by: EnteredBy | None = strawberry.field(
+        description="Agency staff only: the row is about records their own organization "
+        "entered, or records partner organizations entered. Null for every other role."
+    )
     group: E.ElementGroup
     basis: E.AccessBasis
     visible: bool
+    partial: bool = strawberry.field(description="As `GroupAccess.partial` reports it.")
 
 
 def _client(row, decision) -> Client:
@@ -158,6 +174,14 @@ class ClientQuery:
     @strawberry.field(description="The policy table: what each role sees of each group. Public.")
     def policy(self) -> list[PolicyRule]:
         return [
-            PolicyRule(role=role, group=g, basis=b, visible=b in rules.VISIBLE_BASES)
-            for role, g, b in rules.policy_table()
+            PolicyRule(
+                role=row.label,
+                canonical_role=row.role,
+                entered_by=row.entered_by,
+                group=row.group,
+                basis=row.basis,
+                visible=row.visible,
+                partial=row.partial,
+            )  # fmt: skip
+            for row in rules.policy_table()
         ]

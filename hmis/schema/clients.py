@@ -20,11 +20,26 @@ from .grouping import group_note
 from .pagination import Connection, connection, decode_position, encode_cursor, page_size
 
 
-@strawberry.type(description="Whether a group of this client is visible to you, and why.")
+@strawberry.type(
+    description="Whether a group of this client is visible to you, and why. With `visible` "
+    "true and the group's field null or empty: nothing of it is recorded that you may see; "
+    "`partial` says whether that can be all there is (docs/privacy-rules.md)."
+)
 class GroupAccess:
     group: E.ElementGroup
-    visible: bool
-    basis: E.AccessBasis
+    visible: bool = strawberry.field(
+        description="Whether you may see this group at all; false: its field is always null."
+    )
+    basis: E.AccessBasis = strawberry.field(
+        description="Why. OWN_AGENCY: only records your organization entered are shown to you."
+    )
+    partial: bool = strawberry.field(
+        description="True when, by the policy, part of what may be recorded in this group is "
+        "never shown to you: other organizations' records of a group you see only your own "
+        "of (basis OWN_AGENCY), or, in your own record, notes compiled for a legal proceeding. "
+        "It follows from your role and the group alone, the same for every client: it never "
+        "says whether anything hidden exists for this one."
+    )
 
 
 def _hidden(group: G) -> str:
@@ -176,7 +191,7 @@ class Client:
     @strawberry.field(description="Every element group: visible to you or not, and the basis.")
     def access(self) -> list[GroupAccess]:
         return [
-            GroupAccess(group=a.group, visible=a.visible, basis=a.basis)
+            GroupAccess(group=a.group, visible=a.visible, basis=a.basis, partial=a.partial)
             for a in self.decision.access.values()
         ]
 
