@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,7 @@ WEIGHTS = {"ssn": 0.45, "dob": 0.25, "name": 0.30}
 # A key shared by more clients than this tells too little to pair them all (a common name
 # and birth year); the pairs it would give are found by the other keys or not at all.
 MAX_BLOCK = 200
+SWAPPED_NAMES = 0.9
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ _SOUNDEX = {c: d for d, letters in
             for c in letters}  # fmt: skip
 
 
+@lru_cache(maxsize=65536)  # names repeat: each is coded once
 def soundex(name: str) -> str:
     """American Soundex of a normalized name ("" for none): Robert and Rupert are R163."""
     if not name:
@@ -110,9 +113,8 @@ def _day_month_swapped(dob: date) -> date | None:
 def blocking_keys(p: Person) -> set[tuple]:
     keys: set[tuple] = set()
     ssn = _valid_ssn(p.ssn)
-    if ssn:
+    if ssn:  # SSNs with two digits swapped are paired by looking the swaps up (`candidates`)
         keys.add(("ssn", ssn))
-        keys.update(("ssn~", *sorted((ssn, v))) for v in _swaps(ssn))
     codes = {soundex(p.first), soundex(p.last)} - {""}
     if p.dob:
         keys.update(("dob", p.dob, c) for c in codes)
@@ -170,7 +172,8 @@ def name_similarity(a: Person, b: Person) -> tuple[float, str] | None:
         return sum(scores) / len(scores)
 
     direct = pair(a.first, a.last, b.first, b.last)
-    swapped = pair(a.last, a.first, b.last, b.first) if a.first and b.first else 0.0
+    # First and last name reversed: as good a sign as a close name, not as an exact one.
+    swapped = SWAPPED_NAMES * pair(a.last, a.first, b.first, b.last) if a.first and b.first else 0.0
     if direct == 1.0:
         return 1.0, "NAME_EXACT"
     if swapped > direct:
@@ -191,7 +194,7 @@ def score(a: Person, b: Person) -> tuple[float, tuple[str, ...]] | None:
 
 
 def candidates(
-    people: Iterable[Person],
+    found_people: Iterable[Person],
     *,
     min_score: float,
     not_duplicates: set[frozenset[uuid.UUID]] = frozenset(),
@@ -200,15 +203,24 @@ def candidates(
     by IDs: the same order on every call)."""
     by_id: dict[uuid.UUID, Person] = {}
     blocks: dict[tuple, list[uuid.UUID]] = defaultdict(list)
-    for p in people:
+    by_ssn: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for p in found_people:
         by_id[p.id] = p
         for key in blocking_keys(p):
             blocks[key].append(p.id)
+        if ssn := _valid_ssn(p.ssn):
+            by_ssn[ssn].append(p.id)
+    # A pair is (smaller ID, larger ID): UUIDs order as their text does.
     pairs: set[tuple[uuid.UUID, uuid.UUID]] = set()
     for members in blocks.values():
         if 1 < len(members) <= MAX_BLOCK:
-            ordered = sorted(members, key=str)
+            ordered = sorted(members)
             pairs.update((x, y) for i, x in enumerate(ordered) for y in ordered[i + 1 :])
+    for ssn, ids in by_ssn.items():
+        for swapped in _swaps(ssn):
+            others = by_ssn.get(swapped) if swapped > ssn else None  # each pair once
+            if others:
+                pairs.update((min(x, y), max(x, y)) for x in ids for y in others)
     found = []
     for x, y in pairs:
         if frozenset((x, y)) in not_duplicates:
@@ -216,21 +228,25 @@ def candidates(
         scored = score(by_id[x], by_id[y])
         if scored is not None and scored[0] >= min_score:
             found.append(Candidate(x, y, *scored))
-    found.sort(key=lambda c: (-c.score, str(c.first), str(c.second)))
+    found.sort(key=lambda c: (-c.score, c.first, c.second))
     return found
+
+
+async def people(session: AsyncSession) -> list[Person]:
+    """Every live client's identifiers, normalized (one statement)."""
+    c = models.Client
+    rows = await session.execute(
+        select(c.id, c.first_name, c.last_name, c.ssn, c.dob).where(live(c))
+    )
+    return [Person(i, normalize(f), normalize(last), s, d) for i, f, last, s, d in rows]
 
 
 async def find(session: AsyncSession, *, min_score: float) -> list[Candidate]:
     """The candidates among live clients; pairs an administrator unmerged are left out (the
     unmerge said they are two people)."""
-    c = models.Client
-    rows = await session.execute(
-        select(c.id, c.first_name, c.last_name, c.ssn, c.dob).where(live(c))
-    )
-    people = (Person(i, normalize(f), normalize(last), s, d) for i, f, last, s, d in rows)
     m = models.ClientMerge
     undone = await session.execute(
         select(m.survivor_id, m.merged_id).where(m.unmerged_at.is_not(None))
     )
-    return candidates(people, min_score=min_score,
+    return candidates(await people(session), min_score=min_score,
                       not_duplicates={frozenset(pair) for pair in undone})  # fmt: skip
