@@ -323,3 +323,20 @@ async def test_bad_merges_are_refused_clearly_and_write_nothing(dupes, sessions)
     assert await refused(str(b.id), str(a.id)) == [("survivorId", "ALREADY_MERGED")]
     body = await ask(dupes, UNMERGE, {"input": {"mergeId": unknown, "reason": "x"}})
     assert [e["code"] for e in body["data"]["unmergeClients"]["errors"]] == ["NOT_FOUND"]
+
+
+SEARCH = """query($last: String) { searchClients(input: {lastName: $last}) {
+  client { id } matchedOn } }"""
+
+
+async def test_a_partner_cannot_find_the_merged_client_by_what_changed_after_r1(dupes):
+    """Before the merge housing found B as "Byron" (B's rename after R1, shared then); once
+    B is known to be A, who refused at R1, the rename is post-refusal data: no match."""
+    a, b = dupes.people["a"], dupes.people["b"]
+    body = await ask(dupes, SEARCH, {"last": "Byron"}, "agency_staff", "housing")
+    assert [m["client"]["id"] for m in body["data"]["searchClients"]] == [str(b.id)]
+    await merge(dupes, a, b)
+    body = await ask(dupes, SEARCH, {"last": "Byron"}, "agency_staff", "housing")
+    assert body["data"]["searchClients"] == []
+    body = await ask(dupes, SEARCH, {"last": "Lovelace"}, "agency_staff", "housing")
+    assert [m["client"]["id"] for m in body["data"]["searchClients"]] == [str(a.id)]
