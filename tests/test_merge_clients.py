@@ -86,6 +86,7 @@ async def dupes(sessions, api, token):
         await f.enroll(s, outreach, b, world.outreach_project, date(2025, 8, 1))
         await f.exit(s, outreach, await s.get(models.Enrollment, b_old.id), date(2025, 6, 1))
     await people.update(sessions, outreach, models.Client, b.id, last_name="Byron")
+    await people.update(sessions, outreach, models.Enrollment, b_old.id, household_id="HH-9")
     return world
 
 
@@ -340,3 +341,17 @@ async def test_a_partner_cannot_find_the_merged_client_by_what_changed_after_r1(
     assert body["data"]["searchClients"] == []
     body = await ask(dupes, SEARCH, {"last": "Lovelace"}, "agency_staff", "housing")
     assert [m["client"]["id"] for m in body["data"]["searchClients"]] == [str(a.id)]
+
+
+async def test_records_read_as_of_r1_name_the_survivor(dupes, sessions):
+    """A moved record changed after R1 is read back from its versions for partners: the
+    client it names is the survivor, never the merged-away ID its first version recorded."""
+    a, b = dupes.people["a"], dupes.people["b"]
+    await merge(dupes, a, b)
+    async with sessions() as s:
+        states = await history.as_of(s, cutoffs={a.id: dupes.people["R1"]},
+                                     organizations=[dupes.housing.id])  # fmt: skip
+    moved = states[("enrollments", dupes.people["b_old"].id)]
+    assert moved.values["client_id"] == a.id and moved.values.get("household_id") is None
+    assert {st.values.get("client_id") for st in states.values()
+            if st.entity != "clients"} == {a.id}  # fmt: skip
