@@ -29,6 +29,8 @@ VIEW = """query($id: ID!) { client(id: $id) {
   caseManager { firstName }
 } }"""
 MINE = "{ myRecord { client { id identity { lastName } } } }"
+MERGES = """query($id: ID!) { clientMerges(clientId: $id) {
+  id survivorId mergedId reason mergedBy unmergedAt } }"""
 # Tables whose rows a merge leaves alone or only adds to: its own record, the access log,
 # and the clocks.
 BOOKKEEPING = {"client_merges", "audit_events", "audit_chain", "write_clock"}
@@ -148,6 +150,8 @@ async def test_only_administrators_merge_and_unmerge(dupes, role):
     body = await ask(dupes, UNMERGE, {"input": {"mergeId": str(a.id), "reason": "x"}}, role,
                      "shelter")  # fmt: skip
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    body = await ask(dupes, MERGES, {"id": str(a.id)}, role, "shelter")
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 async def test_merge_moves_every_record_and_is_audited(dupes, sessions):
@@ -185,6 +189,13 @@ async def test_merge_moves_every_record_and_is_audited(dupes, sessions):
     assert {e.actor_subject for e in events} == {"hmis_admin-None"}
     assert (record.survivor_id, record.merged_id, record.reason) == (
         a.id, b.id, "same person: SSN typo")  # fmt: skip
+    # Administrators find the merge from either client, to undo it.
+    for client in (a, b):
+        body = await ask(dupes, MERGES, {"id": str(client.id)})
+        assert body["data"]["clientMerges"] == [
+            {"id": done["merge"]["id"], "survivorId": str(a.id), "mergedId": str(b.id),
+             "reason": "same person: SSN typo", "mergedBy": "hmis_admin-None", "unmergedAt": None}
+        ]  # fmt: skip
 
 
 async def test_merged_away_id_finds_nobody_and_its_login_sees_the_survivor(dupes):

@@ -1,5 +1,6 @@
 """`duplicateCandidates`: pairs of clients that may be one person, for administrators (a
-data-quality use); merged with `mergeClients` (docs/merging-duplicates.md)."""
+data-quality use); merged with `mergeClients` (docs/merging-duplicates.md), whose record
+`clientMerges` lists."""
 
 from __future__ import annotations
 
@@ -7,18 +8,22 @@ import enum
 import uuid
 
 import strawberry
+from sqlalchemy import or_, select
 from strawberry.types import Info
 
 from hmis.auth import policy
 from hmis.auth.guards import require_principal
-from hmis.db import duplicates, reads
+from hmis.auth.policy import Action
+from hmis.db import duplicates, models, reads
 from hmis.db.models.audit import AuditAction
 from hmis.errors import BadInput, Forbidden
 from hmis.groups import ElementGroup as G
 from hmis.resolvers.audit import Purpose
+from hmis.resolvers.clients import parse_id
 from hmis.resolvers.visibility import Visibility
 
 from .clients import Client
+from .mutations.merges import ClientMerge
 from .pagination import Connection, connection, decode_cursor, encode_cursor, page_size
 
 DEFAULT_MIN_SCORE = 0.7
@@ -109,3 +114,23 @@ class DuplicateQuery:
         ]
         return connection(nodes, [_cursor(c) for c in page], total=total,
                           has_next=len(found) > size)  # fmt: skip
+
+    @strawberry.field(
+        description="The merges a client took part in, as survivor or merged away, newest "
+        "first (administrators): the `id` that `unmergeClients` takes."
+    )
+    async def client_merges(self, info: Info, client_id: strawberry.ID) -> list[ClientMerge]:
+        principal = require_principal(info)
+        if not policy.may_write(principal, Action.ADMINISTER):
+            raise Forbidden("client merges are for HMIS administrators")
+        found = parse_id(client_id, "clientId")
+        m = models.ClientMerge
+        async with info.context.reading() as session:
+            rows = list(await session.scalars(
+                select(m).where(or_(m.survivor_id == found, m.merged_id == found))
+                .order_by(m.merged_at.desc(), m.id)
+            ))  # fmt: skip
+        # Who was merged with whom is about both clients (no group: their IDs only).
+        info.context.access_log.release({i for r in rows for i in (r.survivor_id, r.merged_id)},
+                                        AuditAction.VIEW)  # fmt: skip
+        return [ClientMerge.of(r) for r in rows]
