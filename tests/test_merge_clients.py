@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from hmis.db import history, models
+from hmis.db import history, merges, models
 
 from . import factories as f
 from . import people
@@ -249,8 +249,11 @@ async def test_the_owning_organizations_see_their_own_current_and_the_other_as_o
     assert admin["enrollments"]["totalCount"] == 4
 
 
-async def test_unmerge_restores_every_table_exactly(dupes, sessions):
+@pytest.mark.parametrize("survivor", ["a", "b"])
+async def test_unmerge_restores_every_table_exactly(dupes, sessions, survivor):
     a, b = dupes.people["a"], dupes.people["b"]
+    if survivor == "b":  # the refused, fully recorded client merged away, and back
+        a, b = b, a
     before = await snapshot(sessions)
     partner_before = await view(dupes, b, "housing")
     done = await merge(dupes, a, b)
@@ -265,7 +268,7 @@ async def test_unmerge_restores_every_table_exactly(dupes, sessions):
     assert await snapshot(sessions) == before
     assert await view(dupes, b, "housing") == partner_before
     body = await ask(dupes, MINE, {}, "client", sub="b-login")
-    assert body["data"]["myRecord"]["client"]["id"] == str(b.id)
+    assert body["data"]["myRecord"]["client"]["id"] == str(dupes.people["b"].id)
     async with sessions() as s:
         actions = set(await s.scalars(select(models.AuditEvent.action)))
     assert {"merge", "unmerge"} <= actions
@@ -366,3 +369,21 @@ async def test_records_read_as_of_r1_name_the_survivor(dupes, sessions):
     assert moved.values["client_id"] == a.id and moved.values.get("household_id") is None
     assert {st.values.get("client_id") for st in states.values()
             if st.entity != "clients"} == {a.id}  # fmt: skip
+
+
+async def test_the_refused_fully_recorded_client_merged_away_leaves_nothing_behind(dupes, sessions):
+    """A (refused, a record in every group) merged into B: every table moves, the refusal
+    too, so B is now frozen at R1 for partners."""
+    a, b = dupes.people["a"], dupes.people["b"]
+    done = await merge(dupes, b, a)
+    moved = {m["table"]: m["count"] for m in done["merge"]["moved"]}
+    for table in ("enrollments", "case_manager_assignments", "contacts", "health_records",
+                  "income_benefits", "domestic_violence", "case_notes", "sharing_refusals",
+                  "refusal_coverage", "record_versions"):  # fmt: skip
+        assert moved.get(table), table
+    async with sessions() as s:
+        for model in merges.MOVED_MODELS:
+            left = await s.scalars(select(model.id).where(model.client_id == a.id))
+            assert list(left) == [], model.__tablename__
+    housing = await view(dupes, b, "housing")
+    assert housing["identity"]["lastName"] == "Lovelace"  # B's rename after R1 hidden now
