@@ -190,6 +190,8 @@ OTHER_QUERIES = {
     "complaints": "{ complaints { id } }",
     "auditEvents": "{ auditEvents { edges { node { id } } } }",
     "verifyAuditLog": "{ verifyAuditLog { ok } }",
+    "duplicateCandidates": "{ duplicateCandidates { totalCount } }",
+    "clientMerges": '{ clientMerges(clientId: "00000000-0000-0000-0000-000000000001") { id } }',
 }
 
 

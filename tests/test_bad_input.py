@@ -301,6 +301,23 @@ CASES = {
         ("not admin", "shelter", lambda i: {"id": i.complaint, "status": "UNDER_REVIEW"},
          FORBIDDEN),
     ],
+    "mergeClients": [
+        ("itself", "admin", lambda i: {"survivorId": i.ada, "mergedId": i.ada, "reason": "r"},
+         [("mergedId", "SAME_CLIENT")]),
+        ("unknown", "admin", lambda i: {"survivorId": i.ada, "mergedId": MISSING, "reason": "r"},
+         [("mergedId", "NOT_FOUND")]),
+        ("malformed", "admin", lambda i: {"survivorId": "1", "mergedId": i.ben, "reason": ""},
+         [("survivorId", "INVALID_ID"), ("reason", "REQUIRED")]),
+        ("not admin", "shelter", lambda i: {"survivorId": i.ada, "mergedId": i.ben,
+                                            "reason": "r"}, FORBIDDEN),
+    ],
+    "unmergeClients": [
+        ("unknown", "admin", lambda i: {"mergeId": MISSING, "reason": "r"},
+         [("mergeId", "NOT_FOUND")]),
+        ("malformed", "admin", lambda i: {"mergeId": "x", "reason": "r" * 2001},
+         [("mergeId", "INVALID_ID"), ("reason", "TOO_LONG")]),
+        ("not admin", "auditor", lambda i: {"mergeId": MISSING, "reason": "r"}, FORBIDDEN),
+    ],
 }  # fmt: skip
 
 

@@ -374,6 +374,12 @@ def may_store(group: ElementGroup, *, victim_service_provider: bool) -> bool:
     return not (victim_service_provider and group in VSP_WITHHELD)
 
 
+def may_find_duplicates(principal: Principal) -> bool:
+    """Duplicate candidates compare every client's identifiers: a data-quality check, an
+    administrator use (POLICY.md, other uses); merging them is `Action.ADMINISTER`."""
+    return acting_role(principal) is Role.HMIS_ADMIN
+
+
 def sees_complaint(principal: Principal, *, is_complainant: bool) -> bool:
     """Complaints: the complainant and HMIS administrators only, never partner organizations
     (not even the one that filed it for the client) and not auditors."""

@@ -119,6 +119,10 @@ def fold(
         if state.at_cutoff is None and not before(v):
             state.at_cutoff = dict(state.values)
         changes = decode(v.entity, v.changes)
+        if "client_id" in changes:
+            # The client a version is filed under now: a merge re-points a record and its
+            # versions (`hmis.db.merges`), never the values its create recorded.
+            changes["client_id"] = v.client_id
         if v.kind == CORRECT and late(v):
             changes = _late_correction(v.entity, changes, state.at_cutoff or {})
             if not changes:

@@ -15,6 +15,7 @@ from .aggregates import AggregateQuery
 from .audit import AuditQuery, OperationName
 from .client_queries import ClientQuery
 from .documents import DocumentCache, DocumentGuard
+from .duplicates import DuplicateQuery
 from .me import MeQuery
 from .mutations import Mutation
 from .my_record import MyRecordQuery
@@ -29,7 +30,14 @@ CALLER_ERRORS = (ClientError, auth_errors.InvalidToken, auth_errors.KeysUnavaila
 
 @strawberry.type
 class Query(
-    PublicQuery, MeQuery, ClientQuery, MyRecordQuery, RightsQuery, AuditQuery, AggregateQuery
+    PublicQuery,
+    MeQuery,
+    ClientQuery,
+    MyRecordQuery,
+    RightsQuery,
+    AuditQuery,
+    AggregateQuery,
+    DuplicateQuery,
 ):
     pass
 

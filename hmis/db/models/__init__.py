@@ -6,6 +6,7 @@ from .base import Base, ClientData
 from .clients import Client
 from .clock import WriteClock
 from .history import RecordVersion
+from .merges import ClientMerge
 from .organizations import Organization, Project, StaffUser
 from .rights import (
     ClientLogin,
@@ -38,9 +39,9 @@ MODELS_BY_TABLE = {m.__tablename__: m for m in CLIENT_DATA_MODELS}
 
 __all__ = [
     "AuditChain", "AuditEvent", "Base", "CaseManagerAssignment", "CaseNote", "Client", "ClientData",
-    "ClientLogin", "Complaint", "ComplaintEvent", "Contact", "CorrectionRequest", "Disability",
-    "Disclosure", "DomesticViolence", "Enrollment", "Exit", "HealthRecord", "IncomeBenefit",
-    "Organization", "PrivacyNotice", "Project", "RecordVersion", "RefusalCoverage",
-    "ResearchAgreement", "ResearchConsent", "SharingRefusal", "StaffUser", "WriteClock",
-    "CLIENT_DATA_MODELS", "MODELS_BY_TABLE",
+    "ClientLogin", "ClientMerge", "Complaint", "ComplaintEvent", "Contact", "CorrectionRequest",
+    "Disability", "Disclosure", "DomesticViolence", "Enrollment", "Exit", "HealthRecord",
+    "IncomeBenefit", "Organization", "PrivacyNotice", "Project", "RecordVersion",
+    "RefusalCoverage", "ResearchAgreement", "ResearchConsent", "SharingRefusal", "StaffUser",
+    "WriteClock", "CLIENT_DATA_MODELS", "MODELS_BY_TABLE",
 ]  # fmt: skip

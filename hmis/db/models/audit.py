@@ -35,6 +35,8 @@ class AuditAction(enum.Enum):
     VIEW_LOG = "view_log"  # the access log's events about the client read (auditEvents)
     LINK_LOGIN = "link_login"  # a `client` login bound to the record
     CONSENT_RESEARCH = "consent_research"  # the client's research consent recorded
+    MERGE = "merge"  # two records of one person merged (an event for each, one request)
+    UNMERGE = "unmerge"  # such a merge undone
     AGGREGATE = "aggregate"  # de-identified counts over the CoC (no client, no values)
 
 

@@ -7,6 +7,7 @@ import strawberry
 from .admin import AdminMutations
 from .clients import ClientMutations
 from .disclosures import DisclosureMutations
+from .merges import MergeMutations
 from .records import RecordMutations
 from .refusals import RefusalMutations
 from .rights import RightsMutations
@@ -22,5 +23,6 @@ class Mutation(
     RefusalMutations,
     RightsMutations,
     DisclosureMutations,
+    MergeMutations,
 ):
     pass
