@@ -17,7 +17,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
-from hmis import graphql_http, logs, record_copy, request_limits
+from hmis import graphiql, graphql_http, logs, record_copy, request_limits
 from hmis.aggregates import csv_export
 from hmis.auth.authenticator import ANONYMOUS, Authenticator, build_authenticator
 from hmis.auth.dev_issuer import DevIssuer
@@ -109,6 +109,9 @@ class HmisGraphQL(GraphQL):
             context.response.status_code = 500
             return {"data": None, "errors": [AUDIT_UNAVAILABLE]}
         return reply
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page(request)  # served from the package, not a CDN
 
     def create_response(self, response_data, sub_response) -> Response:
         response = super().create_response(response_data, sub_response)
@@ -235,6 +238,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql),  # the view answers other methods 405, as JSON
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *graphiql.routes(settings.enable_graphiql),
             *record_copy.routes(graphql),
             *csv_export.routes(graphql),
             *exports.routes(graphql),
