@@ -26,7 +26,7 @@ class NotAcceptable(Exception):
     """The Accept header admits neither JSON media type."""
 
 
-def _ranges(accept: str) -> list[tuple[str, float]]:
+def media_ranges(accept: str) -> list[tuple[str, float]]:
     """The media ranges of an Accept header with their quality (RFC 9110, 12.5.1)."""
     ranges = []
     for part in accept.split(","):
@@ -60,7 +60,7 @@ def negotiate(accept: str | None) -> str:
     """The media type of the reply to a GraphQL request with this Accept header."""
     if not accept or not accept.strip():
         return JSON
-    ranges = _ranges(accept)
+    ranges = media_ranges(accept)
     modern, modern_named = _quality(GRAPHQL_RESPONSE, ranges)
     legacy, _ = _quality(JSON, ranges)
     if modern > 0 and modern_named and modern >= legacy:
