@@ -198,7 +198,7 @@ class Page:
             ))  # fmt: skip
         headings = ["Program", "Organization", "Entered", "Left", "Where you went",
                     "Why you left", "In the household"]  # fmt: skip
-        return table(headings, rows, widths=[17, 15, 11, 11, 18, 14, 14])
+        return table(headings, rows, widths=[16, 15, 12, 12, 17, 14, 14])
 
     def case_manager(self) -> str:
         m = self.client.get("caseManager") or {}

@@ -169,7 +169,7 @@ STYLE = """
 *, *::before, *::after { box-sizing: border-box; }
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #111;
        margin: 0; background: #fff; }
-main { max-width: 52rem; margin: 2rem auto; padding: 0 1.25rem; }
+main { max-width: 60rem; margin: 2rem auto; padding: 0 1.25rem; }
 h1 { font-size: 1.7rem; margin: 0 0 .2rem; }
 h2 { font-size: 1.2rem; border-bottom: 2px solid #333; padding-bottom: .15rem;
      margin: 2rem 0 .4rem; }
@@ -180,12 +180,12 @@ p { margin: .3rem 0; }
 .none { color: #555; font-style: italic; }
 table { border-collapse: collapse; width: 100%; table-layout: fixed; margin: .6rem 0; }
 th, td { border: 1px solid #999; padding: .3rem .45rem; text-align: left; vertical-align: top;
-         overflow-wrap: anywhere; word-break: normal; }
+         overflow-wrap: break-word; hyphens: auto; }
 th { background: #eee; font-weight: 600; }
 dl { display: grid; grid-template-columns: minmax(9rem, 16rem) minmax(0, 1fr);
      gap: .2rem 1rem; margin: .6rem 0; }
 dt { font-weight: 600; }
-dd { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+dd { margin: 0; white-space: pre-wrap; overflow-wrap: break-word; }
 @media print {
   @page { margin: 15mm 14mm; }
   body { font-size: 10pt; }
