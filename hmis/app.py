@@ -16,8 +16,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
-from hmis import home, logs, record_copy, request_limits
+from hmis import graphiql, graphql_http, home, logs, record_copy, request_limits
 from hmis.aggregates import csv_export
 from hmis.auth.authenticator import ANONYMOUS, Authenticator, build_authenticator
 from hmis.auth.dev_issuer import DevIssuer
@@ -75,6 +76,7 @@ class HmisGraphQL(GraphQL):
             purpose=getattr(request.state, "hmis_purpose", None),
         )
         response.headers["X-Request-ID"] = context.request_id  # to find its audit events
+        response.hmis_media_type = request.state.hmis_media_type  # for `create_response`
         # The client's downloadable copy (hmis.record_copy) asks this view in process.
         context.access_log.exporting = bool(getattr(request.state, "hmis_export", False))
         request.state.hmis_context = context
@@ -83,11 +85,17 @@ class HmisGraphQL(GraphQL):
     async def process_result(self, request: Request, result):
         context = request.state.hmis_context
         status = http_status_of(result.errors or ())
+        modern = request.state.hmis_media_type == graphql_http.GRAPHQL_RESPONSE
+        request_error = modern and graphql_http.is_request_error(result.data, result.errors or ())
         if status is not None:
             # Strawberry copies the sub-response's status and headers into the reply.
             context.response.status_code = status[0]
             context.response.headers.update(status[1])
+        elif request_error:  # it never executed: 400, and no `data` entry (the draft's rule)
+            context.response.status_code = 400
         data = await super().process_result(request, result)
+        if request_error:
+            data.pop("data", None)
         # The audit events are appended while the reply is encoded: once the append has sent
         # its statement the database works on it, and the encoding is done meanwhile (1-2 ms of
         # a page). Nothing leaves before the events are committed.
@@ -103,6 +111,15 @@ class HmisGraphQL(GraphQL):
             context.response.status_code = 500
             return {"data": None, "errors": [AUDIT_UNAVAILABLE]}
         return reply
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page(request)  # served from the package, not a CDN
+
+    def create_response(self, response_data, sub_response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        media_type = getattr(sub_response, "hmis_media_type", graphql_http.JSON)
+        response.headers["content-type"] = f"{media_type}; charset=utf-8"
+        return response
 
     def encode_json(self, data):
         return data.encoded if isinstance(data, _Encoded) else super().encode_json(data)
@@ -126,29 +143,48 @@ class HmisGraphQL(GraphQL):
             await response(scope, receive, send)
 
     async def _respond(self, scope, receive) -> Response:
-        """The reply to one HTTP request; request-level errors are JSON like GraphQL's."""
+        """The reply to one HTTP request; request-level errors are JSON like GraphQL's, in the
+        media type negotiated for the request (`hmis.graphql_http`)."""
+        media_type = graphql_http.JSON
         try:
             timeout = self.settings.body_timeout_seconds
             receive = request_limits.guard_body(scope, receive, timeout=timeout)
             request = Request(scope, receive)
+            if not self._asks_for_ide(request):
+                media_type = graphql_http.negotiate(request.headers.get("accept"))
+            request.state.hmis_media_type = media_type
             try:
                 auth = await self.authenticator.authenticate(request.headers.get("authorization"))
             except (InvalidToken, KeysUnavailable) as error:
-                return JSONResponse(error_body(error), error.status, headers=error.headers)
+                return JSONResponse(error_body(error), error.status, headers=error.headers,
+                                    media_type=media_type)  # fmt: skip
             request.state.hmis_auth = auth
             request.state.hmis_purpose = parse_purpose(request.headers.get("hmis-purpose"))
             return await self.run(request)
+        except graphql_http.NotAcceptable as error:
+            return request_limits.error_response(406, str(error))
         except BadPurpose as error:
-            return request_limits.error_response(400, str(error))
+            return request_limits.error_response(400, str(error), media_type=media_type)
         except request_limits.Rejected as error:
-            return request_limits.error_response(error.status, str(error))
+            return request_limits.error_response(error.status, str(error), headers=error.headers,
+                                                 media_type=media_type)  # fmt: skip
         except HTTPException as error:
-            return request_limits.error_response(error.status_code, error.reason)
+            status, reason, headers = error.status_code, error.reason, {}
+            if isinstance(error.__cause__, InvalidOperationTypeError) and scope["method"] == "GET":
+                status, headers = 405, {"Allow": "POST"}  # a mutation must be POSTed
+            elif status == 405:
+                headers = {"Allow": "GET, POST"}
+            return request_limits.error_response(status, reason, headers=headers,
+                                                 media_type=media_type)  # fmt: skip
         except ClientDisconnect:
             raise
         except Exception as error:  # the kind only: messages can quote the request
             log.error("request failed: %s", type(error).__name__)
-            return request_limits.error_response(500, "Internal error.")
+            return request_limits.error_response(500, "Internal error.", media_type=media_type)
+
+    def _asks_for_ide(self, request: Request) -> bool:
+        """A browser opening /graphql: Strawberry answers it with the IDE page (or 404)."""
+        return self.should_render_graphql_ide(self.request_adapter_class(request))
 
 
 async def _http_error(_request: Request, error: StarletteHTTPException) -> Response:
@@ -204,6 +240,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql),  # the view answers other methods 405, as JSON
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *graphiql.routes(settings.enable_graphiql),
             *record_copy.routes(graphql),
             *csv_export.routes(graphql),
             *exports.routes(graphql),

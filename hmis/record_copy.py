@@ -6,21 +6,25 @@ fixed query (`myRecord`, and the client's own correction requests and complaints
 process with the caller's own `Authorization` and `HMIS-Purpose` headers. Authentication,
 the request context, the policy, guards, error masking and the audit log are the view's. Its
 refusals pass through unchanged (401 with `WWW-Authenticate`, 403 for a caller who is not a
-signed-in client); a login linked to no record is answered 404.
+signed-in client); a login linked to no record is answered 404. A browser (Accept: text/html)
+gets those refusals as a page a person understands (`hmis.record_text.ERROR_PAGES`); API clients
+get JSON, without the positions in the internal query that mean nothing to them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
-from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+
+from hmis.graphql_http import media_ranges
+from hmis.record_page import Labels, render_html
+from hmis.record_text import ERROR_PAGES, SERVER_ERROR
 
 COPY_QUERY = """
 query MyRecordCopy {
@@ -37,13 +41,14 @@ query MyRecordCopy {
       caseManager { firstName lastName phone extension email organization { name } startDate }
       contact { phone email addressLine1 city state zip }
       health { disablingCondition informationDate
-               disabilities { disabilityType disabilityResponse indefiniteAndImpairs } }
+               disabilities { disabilityType disabilityResponse indefiniteAndImpairs
+                              informationDate } }
       income { incomeFromAnySource totalMonthlyIncome informationDate sources { source amount } }
       domesticViolence { survivor whenOccurred currentlyFleeing informationDate }
       caseNotes { noteDate text }
     }
-    accessHistory { organization { name } at action groups }
-    disclosures { recipient recipientType legalBasis groups recordedAt }
+    accessHistory { organization { name } actingRole at action purpose groups }
+    disclosures { recipient recipientType legalBasis reference groups recordedAt }
   }
   correctionRequests { field requestedValue status requestedAt resolvedAt reason }
   complaints { text status filedAt history { status note at } }
@@ -100,17 +105,50 @@ async def ask_view(
     return reply["status"], reply["headers"], json.loads(reply["body"] or b"{}")
 
 
+def wants_html(request: Request) -> bool:
+    """A browser's request (it names text/html), not an API client's (JSON or */*)."""
+    accept = request.headers.get("accept", "")
+    return any(kind == "text/html" and q > 0 for kind, q in media_ranges(accept))
+
+
+def error_page(status: int, headers: dict[str, str]) -> HTMLResponse:
+    title, text = ERROR_PAGES.get(status, SERVER_ERROR)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{ERROR_STYLE}</style></head><body><main>"
+        f"<h1>{escape(title)}</h1><p>{escape(text)}</p></main></body></html>\n"
+    )
+    return HTMLResponse(page, status, headers={**headers, "Content-Security-Policy": POLICY})
+
+
+ERROR_STYLE = (
+    "body{font:17px/1.5 system-ui,sans-serif;color:#111;margin:0}"
+    "main{max-width:36rem;margin:4rem auto;padding:0 1.25rem}h1{font-size:1.5rem}"
+)
+# The page is self-contained: its style inline, nothing loaded, nothing run.
+POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
 def routes(view) -> list[Route]:
+    labels = Labels(view.schema._schema)
+
     async def copy(request: Request) -> dict[str, Any] | Response:
-        """The copy's data, or the view's refusal."""
+        """The copy's data, or the view's refusal (a page for a browser, JSON otherwise)."""
         status, headers, body = await ask_view(view, request, COPY_QUERY)
         kept = {k: v for k, v in headers.items() if k.lower() == "www-authenticate"}
-        if status != 200 or body.get("errors") or not body.get("data"):
-            status = 500 if status == 200 else status
-            return JSONResponse({"errors": body.get("errors", [])}, status, {**kept, **PRIVATE})
-        if body["data"]["myRecord"] is None:
-            return JSONResponse(NOT_LINKED, 404, headers=PRIVATE)
-        return body["data"]
+        if status == 200 and not body.get("errors") and body.get("data"):
+            if body["data"]["myRecord"] is not None:
+                return body["data"]
+            status, body = 404, NOT_LINKED
+        status = 500 if status == 200 else status
+        if wants_html(request):
+            return error_page(status, {**kept, **PRIVATE})
+        errors = [
+            {"message": e.get("message"), "extensions": e.get("extensions", {})}
+            for e in body.get("errors", [])
+        ]  # where in the internal query it failed means nothing to the caller
+        return JSONResponse({"errors": errors}, status, {**kept, **PRIVATE})
 
     async def as_json(request: Request) -> Response:
         data = await copy(request)
@@ -127,94 +165,8 @@ def routes(view) -> list[Route]:
         data = await copy(request)
         if isinstance(data, Response):
             return data
-        policy = "default-src 'none'; style-src 'unsafe-inline'"
         return HTMLResponse(
-            render_html(data), headers={**PRIVATE, "Content-Security-Policy": policy}
+            render_html(data, labels), headers={**PRIVATE, "Content-Security-Policy": POLICY}
         )
 
     return [Route("/my-record.json", as_json), Route("/my-record.html", as_html)]
-
-
-# --- the printable page ----------------------------------------------------------------------
-
-STYLE = """
-body { font: 15px/1.45 system-ui, sans-serif; color: #111; max-width: 60rem; margin: 2rem auto;
-       padding: 0 1rem; }
-h1 { font-size: 1.5rem; margin-bottom: .2rem; }
-h2 { font-size: 1.15rem; border-bottom: 2px solid #444; margin-top: 1.6rem; }
-table { border-collapse: collapse; width: 100%; margin: .4rem 0; }
-th, td { border: 1px solid #aaa; padding: .25rem .5rem; text-align: left; vertical-align: top; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: .4rem 0; }
-dt { font-weight: 600; }
-dd { margin: 0; white-space: pre-wrap; }
-.none { color: #666; font-style: italic; }
-@media print {
-  body { margin: 0; max-width: none; font-size: 10.5pt; }
-  h2 { break-after: avoid; }
-  tr, dl { break-inside: avoid; }
-}
-"""
-SECTIONS = [  # (heading, path into the data)
-    ("Identity", ("myRecord", "client", "identity")),
-    ("Demographics", ("myRecord", "client", "demographics")),
-    ("Enrollments", ("myRecord", "client", "enrollments")),
-    ("Case manager", ("myRecord", "client", "caseManager")),
-    ("Contact", ("myRecord", "client", "contact")),
-    ("Health", ("myRecord", "client", "health")),
-    ("Income", ("myRecord", "client", "income")),
-    ("Domestic violence", ("myRecord", "client", "domesticViolence")),
-    ("Case notes", ("myRecord", "client", "caseNotes")),
-    ("Who accessed your record", ("myRecord", "accessHistory")),
-    ("Disclosures outside the HMIS", ("myRecord", "disclosures")),
-    ("Your correction requests", ("correctionRequests",)),
-    ("Your complaints", ("complaints",)),
-]
-
-
-def _label(name: str) -> str:
-    """camelCase to words: `addressLine1` -> `Address line 1`."""
-    words = re.sub(r"(?<=[a-z])(?=[A-Z0-9])", " ", name).lower()
-    return words[:1].upper() + words[1:]
-
-
-def _html(value: Any) -> str:
-    if value is None or value == []:
-        return '<span class="none">none recorded</span>'
-    if isinstance(value, dict):
-        if set(value) == {"edges"}:  # a connection: its nodes
-            return _html([edge["node"] for edge in value["edges"]])
-        rows = "".join(f"<dt>{escape(_label(k))}</dt><dd>{_html(v)}</dd>" for k, v in value.items())
-        return f"<dl>{rows}</dl>"
-    if isinstance(value, list):
-        if all(isinstance(item, dict) for item in value):
-            keys = list(value[0])
-            head = "".join(f"<th>{escape(_label(k))}</th>" for k in keys)
-            body = "".join(
-                "<tr>" + "".join(f"<td>{_html(item.get(k))}</td>" for k in keys) + "</tr>"
-                for item in value
-            )
-            return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-        return escape(", ".join(str(item) for item in value))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return escape(str(value))
-
-
-def render_html(data: dict[str, Any]) -> str:
-    """A printable page of the copy; every value is HTML-escaped."""
-    sections = []
-    for heading, path in SECTIONS:
-        value: Any = data
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        sections.append(f"<section><h2>{escape(heading)}</h2>{_html(value)}</section>")
-    printed = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="robots" content="noindex"><title>Your HMIS record</title>'
-        f"<style>{STYLE}</style></head><body><h1>Your HMIS record</h1>"
-        f"<p>A copy of the information the HMIS holds about you, made {printed}. Case notes "
-        "compiled for a legal proceeding are not included.</p>"
-        + "".join(sections)
-        + "</body></html>\n"
-    )

@@ -20,6 +20,7 @@ CODES = {
     400: "BAD_REQUEST",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
     408: "REQUEST_TIMEOUT",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
@@ -34,15 +35,17 @@ JSON_KINDS = {type(None): "null", bool: "a boolean", int: "a number", float: "a 
 class Rejected(Exception):
     """The request cannot be served as sent; `status` and the message say why."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
 
 
-def error_response(status: int, message: str) -> JSONResponse:
+def error_response(status: int, message: str, *, headers: dict[str, str] | None = None,
+                   media_type: str = "application/json") -> JSONResponse:  # fmt: skip
     body = {"errors": [{"message": message, "extensions": {"code": CODES.get(status, "ERROR")}}]}
-    headers = {"Connection": "close"} if status in (408, 413) else None
-    return JSONResponse(body, status, headers=headers)
+    headers = {**({"Connection": "close"} if status in (408, 413) else {}), **(headers or {})}
+    return JSONResponse(body, status, headers=headers, media_type=media_type)
 
 
 def guard_body(scope, receive, *, timeout: float):

@@ -66,7 +66,8 @@ def codes_in_code() -> set[str]:
             candidates = []
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
-                if name == "fail" and node.args:
+                # `check.fail(field, message, CODE)` and `SomethingRefused(field, message, CODE)`
+                if name and (name == "fail" or name.endswith("Refused")) and node.args:
                     candidates.append(node.args[-1])
                 if name == "_error" and len(node.args) >= 3:
                     candidates.append(node.args[2])
@@ -94,7 +95,8 @@ def test_errors_md_lists_every_code_the_api_can_return():
     codes = codes_in_code()
     # The extractor finds what it should (a few of each kind), so this test can fail.
     assert {"FORBIDDEN", "STALE_VERSION", "QUERY_TOO_COMPLEX", "CORS_REJECTED", "TOO_LARGE",
-            "PAYLOAD_TOO_LARGE", "UNAUTHENTICATED", "AUDIT_UNAVAILABLE"} <= codes  # fmt: skip
+            "PAYLOAD_TOO_LARGE", "UNAUTHENTICATED", "AUDIT_UNAVAILABLE",
+            "SAME_CLIENT"} <= codes  # fmt: skip
     listed = set(re.findall(r"^\| `([A-Z_]+)` \|", (ROOT / "docs/errors.md").read_text(), re.M))
     assert sorted(codes - listed) == [], "codes missing from docs/errors.md"
 

@@ -68,3 +68,23 @@ async def test_my_record_decides_as_the_client_whatever_other_roles_the_token_ca
         assert client["contact"]["phone"] == "6305550199"
         assert [n["text"] for n in client["caseNotes"]] == ["Intake done."]
         assert {a["basis"] for a in client["access"]} == {"SELF"}
+
+
+async def test_access_history_names_the_role_of_accesses_made_for_no_organization(
+    api, token, sessions
+):
+    world = await people.coc(sessions)
+    ada = await people.fully_recorded_client(sessions, world)
+    await link(sessions, ada, "ada-login")
+    read = "query R($id: ID!) { client(id: $id) { identity { lastName } } }"
+    staff = token("agency_staff", org=str(world.shelter.id), sub="staff-1")
+    for who in (token("hmis_admin"), token("auditor"), staff):
+        status, body = await gql(api, read, {"id": str(ada.id)}, token=who)
+        assert status == 200 and "errors" not in body, body
+    _, body = await gql(api, "{ myRecord { accessHistory { organization { name } actingRole "
+                        "action groups } } }", token=token("client", sub="ada-login"))  # fmt: skip
+    views = [a for a in body["data"]["myRecord"]["accessHistory"] if a["action"] == "view"]
+    # Administrator and auditor, both of no organization, the same day: two entries, not one.
+    assert sorted((a["actingRole"], (a["organization"] or {}).get("name")) for a in views) == [
+        ("AGENCY_STAFF", "Shelter Org"), ("AUDITOR", None), ("HMIS_ADMIN", None)]  # fmt: skip
+    assert all(a["groups"] == ["IDENTITY"] for a in views)

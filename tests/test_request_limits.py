@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import socket
 
 import pytest
@@ -74,8 +75,10 @@ async def test_request_level_errors_are_json(api):
 
 
 def free_port() -> int:
-    """A free port in the range kept for this project's test servers."""
-    for port in range(18150, 18200):
+    """A free port in the range kept for this project's test servers, tried in random order:
+    test runs side by side (several worktrees on one machine) taking the lowest free port
+    would race for the same one between the probe and the server's bind."""
+    for port in random.sample(range(18150, 18200), 50):
         with socket.socket() as probe, contextlib.suppress(OSError):
             probe.bind(("127.0.0.1", port))
             return port

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from hmis.auth.policy import acting_role
+from hmis.auth.policy import acting_role, role_of
 from hmis.auth.principal import Principal, Role
 from hmis.auth.pseudonym import keyed_digest
 from hmis.db import audit, models
@@ -201,22 +201,29 @@ class AccessEntry:
     action: str
     purpose: str | None
     groups: list[ElementGroup]
+    role: Role | None = None  # the role it acted in: says who for accesses of no organization
+
+
+def _acting_role(names: Iterable[str]) -> Role | None:
+    return role_of(frozenset(Role(n) for n in names if n in Role._value2member_map_))
 
 
 def accounting(
     events: Iterable[tuple[models.AuditEvent, models.Organization | None]],
 ) -> list[AccessEntry]:
-    """Events (newest first) as a client reads them: per organization, action, purpose and
-    day one entry with the groups of all its events; who in the organization never shows."""
+    """Events (newest first) as a client reads them: per organization, role, action, purpose
+    and day one entry with the groups of all its events; who in the organization never shows
+    (the role does: administrators and auditors act for no organization)."""
     merged: dict[tuple, tuple[AccessEntry, set[str]]] = {}
     for event, organization in events:
-        key = (event.organization_id, event.action, event.purpose, event.at.date())
+        role = _acting_role(event.roles)
+        key = (event.organization_id, role, event.action, event.purpose, event.at.date())
         if key not in merged:
-            entry = AccessEntry(organization, event.at, event.action, event.purpose, [])
+            entry = AccessEntry(organization, event.at, event.action, event.purpose, [], role)
             merged[key] = (entry, set())
         merged[key][1].update(event.groups)
     return [
         AccessEntry(e.organization, e.at, e.action, e.purpose, [g for g in ElementGroup
-                                                                if g.value in names])
+                                                                if g.value in names], e.role)
         for e, names in merged.values()
     ]  # fmt: skip

@@ -34,6 +34,10 @@ class AccessRecord:
     organization: Organization | None = strawberry.field(
         description="Null for HMIS administrators, auditors and others acting for no organization."
     )
+    acting_role: Role | None = strawberry.field(
+        description="The role the access was made in (for accesses of no organization: the HMIS "
+        "lead's administrators, auditors, you); never the person."
+    )
     at: datetime.datetime = strawberry.field(description="The latest access of that day.")
     action: str = strawberry.field(
         description="view, search, export, create, update, correct, delete, disclose, "
@@ -97,6 +101,7 @@ class MyRecordQuery:
             access_history=[
                 AccessRecord(
                     organization=entry.organization and Organization.from_row(entry.organization),
+                    acting_role=entry.role,
                     at=entry.at,
                     action=entry.action,
                     purpose=entry.purpose,
