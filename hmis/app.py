@@ -17,6 +17,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from hmis import logs, record_copy, request_limits
+from hmis.access_log import BadPurpose, parse_purpose
 from hmis.aggregates import csv_export
 from hmis.auth.authenticator import ANONYMOUS, Authenticator, build_authenticator
 from hmis.auth.dev_issuer import DevIssuer
@@ -26,7 +27,7 @@ from hmis.config import Settings
 from hmis.context import RequestContext
 from hmis.db.session import make_engine, make_sessionmaker
 from hmis.exports import routes as exports
-from hmis.resolvers.audit import BadPurpose, parse_purpose, record_reads
+from hmis.resolvers.audit import record_reads
 from hmis.schema import build_schema
 
 log = logging.getLogger("hmis")
