@@ -18,6 +18,9 @@ WHAT = {
     Action.EDIT_PROFILE: "create a client, update the shared profile (IDENTITY, DEMOGRAPHICS)",
     Action.RECORD_SERVICE: "enrollments, exits, case manager assignments, and the agency-only "
     "records (CONTACT, HEALTH, INCOME, DOMESTIC_VIOLENCE, CASE_NOTES)",
+    Action.DELETE_RECORD: "delete an enrollment, exit, case manager assignment or agency-only "
+    "record entered in error (soft, with a reason)",
+    Action.DELETE_CLIENT: "delete a client profile entered in error, with all its records",
     Action.RECORD_REFUSAL: "record or revoke a signed sharing refusal",
     Action.ADMINISTER: "organizations, projects, staff users, client logins, research "
     "agreements and consents, privacy notice versions",

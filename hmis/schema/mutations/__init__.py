@@ -6,7 +6,10 @@ import strawberry
 
 from .admin import AdminMutations
 from .clients import ClientMutations
+from .deletions import DeletionMutations
 from .disclosures import DisclosureMutations
+from .households import HouseholdMutations
+from .lifecycle import LifecycleMutations
 from .records import RecordMutations
 from .refusals import RefusalMutations
 from .rights import RightsMutations
@@ -22,5 +25,8 @@ class Mutation(
     RefusalMutations,
     RightsMutations,
     DisclosureMutations,
+    LifecycleMutations,
+    HouseholdMutations,
+    DeletionMutations,
 ):
     pass
