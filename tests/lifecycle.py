@@ -27,12 +27,21 @@ SELECTS = {
     "endCaseManagerAssignment": "assignment { id startDate endDate }",
     "createHouseholdEnrollment": "householdId enrollments { id household { householdId "
     "relationshipToHoH } }",
+    "setContact": "contact { id }",
+    "recordHealth": "health { id disabilities { disabilityType } }",
+    "recordIncome": "income { id }",
+    "recordDomesticViolence": "domesticViolence { id }",
+    "addCaseNote": "caseNote { id }",
+    "linkClientLogin": "login { __typename }",
+    "createClient": "client { id }",
     **dict.fromkeys(INPUT_TYPES, "deletedId"),
 }
 ENROLLMENTS = """query($id: ID!) { client(id: $id) { enrollments { edges { node {
   id entryDate exitDate reasonForLeaving household { householdId relationshipToHoH
   members { enrollmentId relationshipToHoH client { id identity { firstName } } } } } } }
   caseManager { id endDate } } }"""
+AGENCY = """query($id: ID!) { client(id: $id) { contact { id } health { id disabilities {
+  disabilityType } } income { id } domesticViolence { id } caseNotes { id } } }"""
 RANDOM_ID = "00000000-0000-4000-8000-000000000000"
 
 
@@ -128,3 +137,9 @@ async def audit_events(sessions, client_id: str) -> list[tuple[str, list[str], s
         query = select(e.action, e.groups, e.actor_subject)
         rows = await s.execute(query.where(e.client_id == uuid.UUID(client_id)).order_by(e.id))
         return [tuple(r) for r in rows]
+
+
+async def agency_records(w, who: str, client_id: str) -> dict:
+    status, body = await gql(w.api, AGENCY, {"id": client_id}, token=w.tokens[who])
+    assert status == 200 and "errors" not in body, body
+    return body["data"]["client"]

@@ -22,12 +22,15 @@ HOUSEHOLD = ElementGroup.HOUSEHOLD
 
 
 def _loader(context: RequestContext) -> DataLoader:
-    """(project, HouseholdID) -> members, one statement for every household a request asks."""
+    """(project, HouseholdID) -> members: one statement for every household a request asks,
+    and one decision for all their clients (not one per household)."""
     if "household_members" not in context.cache:
 
         async def load(keys):
             async with context.reading() as session:
                 found = await reads.household_members(session, keys=keys)
+            clients = {c.id: c for members in found.values() for _, c in members}
+            await Visibility.of(context).decide(list(clients.values()))
             return [found.get(key, []) for key in keys]
 
         context.cache["household_members"] = DataLoader(load_fn=load)
@@ -43,7 +46,6 @@ async def members(context: RequestContext, row) -> list[tuple[dict[str, Any], mo
         return []
     key: tuple[uuid.UUID, str] = (row.project_id, anchor["household_id"])
     found = await _loader(context).load(key)
-    await visibility.decide([client for _, client in found])
     shown = []
     for enrollment, client in found:
         values = visibility.inspect(enrollment, HOUSEHOLD)
