@@ -98,9 +98,13 @@ def _given(input, names: tuple[str, ...]) -> dict[str, Any]:
     return {n: getattr(input, n) for n in names if getattr(input, n) is not strawberry.UNSET}
 
 
-async def _live_exit(session: AsyncSession, enrollment_id: uuid.UUID) -> models.Exit | None:
+async def _exit_seen(session: AsyncSession, principal, enrollment_id: uuid.UUID):
+    """The enrollment's live exit and the caller's view of it, or (None, None) when there is
+    none the caller sees (one written out of its sight is no exit to it: `NOT_EXITED`)."""
     x = models.Exit
-    return await session.scalar(select(x).where(x.enrollment_id == enrollment_id, reads.live(x)))
+    row = await session.scalar(select(x).where(x.enrollment_id == enrollment_id, reads.live(x)))
+    seen = row and await history.view(session, principal.writer.organization_id, row)
+    return (row, seen) if seen else (None, None)
 
 
 async def _correct(session, principal, row, seen: history.View, values: dict) -> int:
@@ -159,10 +163,11 @@ class LifecycleMutations:
                 if project.operating_start_date:
                     check.not_before("entryDate", entry, project.operating_start_date,
                                      "the project's operating start date")  # fmt: skip
-                exit = await _live_exit(session, row.id)
-                if exit is not None and entry > exit.exit_date:
+                _, exit = await _exit_seen(session, principal, row.id)
+                exit_date = exit and exit.values["exit_date"]
+                if exit_date is not None and entry > exit_date:
                     check.fail("entryDate", f"`entryDate` is after the exit date "
-                               f"({exit.exit_date.isoformat()})", "DATE_ORDER")  # fmt: skip
+                               f"({exit_date.isoformat()})", "DATE_ORDER")  # fmt: skip
             if "household_id" in values:
                 values["household_id"] = check.text(
                     "householdId", values["household_id"], max_length=MAX_HOUSEHOLD_ID,
@@ -187,15 +192,14 @@ class LifecycleMutations:
 
         async def work(session: AsyncSession):
             check = Check()
-            principal, enrollment, _seen = await find_owned(
+            principal, enrollment, enrollment_seen = await find_owned(
                 info, session, models.Enrollment, input.enrollment_id, check, "enrollmentId",
                 Action.RECORD_SERVICE,
             )  # fmt: skip
-            exit = await _live_exit(session, enrollment.id)
+            exit, seen = await _exit_seen(session, principal, enrollment.id)
             if exit is None:
                 check.fail("enrollmentId", "this enrollment has no exit", "NOT_EXITED")
                 check.done()
-            seen = await history.view(session, principal.writer.organization_id, exit)
             stale(check, input.version, seen)
             values = _given(input, ("exit_date", "destination", "destination_subsidy_type",
                                     "reason_for_leaving"))  # fmt: skip
@@ -205,8 +209,8 @@ class LifecycleMutations:
             check.done()
             if "exit_date" in values:
                 check.past_date("exitDate", values["exit_date"], earliest=EARLIEST)
-                check.not_before("exitDate", values["exit_date"], enrollment.entry_date,
-                                 "the entry date")  # fmt: skip
+                entry = enrollment_seen.values["entry_date"]
+                check.not_before("exitDate", values["exit_date"], entry, "the entry date")
             for name in ("destination", "destination_subsidy_type", "reason_for_leaving"):
                 if name in values:
                     values[name] = _code(values[name])
@@ -230,7 +234,7 @@ class LifecycleMutations:
                 Action.RECORD_SERVICE,
             )  # fmt: skip
             why = reason(check, input.reason)
-            exit = await _live_exit(session, enrollment.id)
+            exit, _ = await _exit_seen(session, principal, enrollment.id)
             if exit is None:
                 check.fail("enrollmentId", "this enrollment has no exit", "NOT_EXITED")
             e, x = models.Enrollment, models.Exit
