@@ -13,9 +13,9 @@ from hmis.db import models
 from .support import gql
 from .writes import ERRORS, build_world
 
-INPUT_TYPES = {name: "DeleteRecordInput" for name in (
+DELETIONS = (
     "deleteEnrollment", "deleteCaseManagerAssignment", "deleteContact", "deleteHealthRecord",
-    "deleteIncome", "deleteDomesticViolence", "deleteCaseNote", "deleteClient")}  # fmt: skip
+    "deleteIncome", "deleteDomesticViolence", "deleteCaseNote", "deleteClient")  # fmt: skip
 SELECTS = {
     "createEnrollment": "enrollment { id }",
     "exitEnrollment": "enrollment { id exitDate }",
@@ -34,7 +34,7 @@ SELECTS = {
     "addCaseNote": "caseNote { id }",
     "linkClientLogin": "login { __typename }",
     "createClient": "client { id }",
-    **dict.fromkeys(INPUT_TYPES, "deletedId"),
+    **dict.fromkeys(DELETIONS, "deletedId"),
 }
 ENROLLMENTS = """query($id: ID!) { client(id: $id) { enrollments { edges { node {
   id entryDate exitDate reasonForLeaving household { householdId relationshipToHoH
@@ -54,7 +54,7 @@ async def world(api, token):
 
 async def raw(w, who: str, name: str, input: dict) -> dict:
     """The whole response body of mutation `name` asked by `who`."""
-    kind = INPUT_TYPES.get(name, name[0].upper() + name[1:] + "Input")
+    kind = name[0].upper() + name[1:] + "Input"
     document = (f"mutation($input: {kind}!) {{ {name}(input: $input) {{ {SELECTS[name]} "
                 f"{ERRORS} }} }}")  # fmt: skip
     status, body = await gql(w.api, document, {"input": input}, token=w.tokens[who])

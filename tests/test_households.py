@@ -110,3 +110,16 @@ async def test_members_statements_do_not_grow_with_page_size(app, api, token, se
                             if e["node"]["household"])  # fmt: skip
     assert listed[60] > listed[10] > 0, listed
     assert counts[10] == counts[60], counts
+
+
+async def test_a_signed_in_client_sees_only_themselves_among_the_members(w, token):
+    ada, ben = await L.client(w), await L.client(w, first="Ben")
+    await ok(w, "shelter", "createHouseholdEnrollment", **intake(w, (ada, "SELF"), (ben, "CHILD")))
+    await ok(w, "admin", "linkClientLogin", clientId=ada, subject="ada-login")
+    document = """{ myRecord { client { enrollments { edges { node { household {
+      members { relationshipToHoH client { id } } } } } } } } }"""
+    status, body = await gql(w.api, document, token=token("client", sub="ada-login"))
+    assert status == 200 and "errors" not in body, body
+    (edge,) = body["data"]["myRecord"]["client"]["enrollments"]["edges"]
+    assert edge["node"]["household"]["members"] == [
+        {"relationshipToHoH": "SELF", "client": {"id": ada}}]  # fmt: skip

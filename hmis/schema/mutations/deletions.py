@@ -45,6 +45,46 @@ class DeleteRecordInput:
     )
 
 
+@strawberry.input(description="The record entered in error, and why.")
+class DeleteEnrollmentInput(DeleteRecordInput):
+    pass
+
+
+@strawberry.input(description="The record entered in error, and why.")
+class DeleteCaseManagerAssignmentInput(DeleteRecordInput):
+    pass
+
+
+@strawberry.input(description="The record entered in error, and why.")
+class DeleteContactInput(DeleteRecordInput):
+    pass
+
+
+@strawberry.input(description="The record entered in error, and why.")
+class DeleteHealthRecordInput(DeleteRecordInput):
+    pass
+
+
+@strawberry.input(description="The record entered in error, and why.")
+class DeleteIncomeInput(DeleteRecordInput):
+    pass
+
+
+@strawberry.input(description="The record entered in error, and why.")
+class DeleteDomesticViolenceInput(DeleteRecordInput):
+    pass
+
+
+@strawberry.input(description="The record entered in error, and why.")
+class DeleteCaseNoteInput(DeleteRecordInput):
+    pass
+
+
+@strawberry.input(description="The record entered in error, and why.")
+class DeleteClientInput(DeleteRecordInput):
+    pass
+
+
 @strawberry.type
 class DeletePayload:
     deleted_id: strawberry.ID | None = strawberry.field(description="Null when refused.")
@@ -107,47 +147,51 @@ async def _delete(info: Info, model, input: DeleteRecordInput) -> DeletePayload:
 class DeletionMutations:
     @strawberry.mutation(description="Delete an enrollment entered in error, with its exit and "
                          "the assessments taken at it.")  # fmt: skip
-    async def delete_enrollment(self, info: Info, input: DeleteRecordInput) -> DeletePayload:
+    async def delete_enrollment(self, info: Info, input: DeleteEnrollmentInput) -> DeletePayload:
         allowed(info, Action.DELETE_RECORD)
         return await _delete(info, models.Enrollment, input)
 
     @strawberry.mutation(description="Delete a case manager assignment entered in error.")
     async def delete_case_manager_assignment(
-        self, info: Info, input: DeleteRecordInput
+        self, info: Info, input: DeleteCaseManagerAssignmentInput
     ) -> DeletePayload:
         allowed(info, Action.DELETE_RECORD)
         return await _delete(info, models.CaseManagerAssignment, input)
 
     @strawberry.mutation(description="Delete your organization's contact details of a client.")
-    async def delete_contact(self, info: Info, input: DeleteRecordInput) -> DeletePayload:
+    async def delete_contact(self, info: Info, input: DeleteContactInput) -> DeletePayload:
         allowed(info, Action.DELETE_RECORD)
         return await _delete(info, models.Contact, input)
 
     @strawberry.mutation(description="Delete a health record entered in error, with the "
                          "disabilities recorded with it.")  # fmt: skip
-    async def delete_health_record(self, info: Info, input: DeleteRecordInput) -> DeletePayload:
+    async def delete_health_record(
+        self, info: Info, input: DeleteHealthRecordInput
+    ) -> DeletePayload:
         allowed(info, Action.DELETE_RECORD)
         return await _delete(info, models.HealthRecord, input)
 
     @strawberry.mutation(description="Delete an income record entered in error.")
-    async def delete_income(self, info: Info, input: DeleteRecordInput) -> DeletePayload:
+    async def delete_income(self, info: Info, input: DeleteIncomeInput) -> DeletePayload:
         allowed(info, Action.DELETE_RECORD)
         return await _delete(info, models.IncomeBenefit, input)
 
     @strawberry.mutation(description="Delete a domestic violence record entered in error.")
-    async def delete_domestic_violence(self, info: Info, input: DeleteRecordInput) -> DeletePayload:
+    async def delete_domestic_violence(
+        self, info: Info, input: DeleteDomesticViolenceInput
+    ) -> DeletePayload:
         allowed(info, Action.DELETE_RECORD)
         return await _delete(info, models.DomesticViolence, input)
 
     @strawberry.mutation(description="Delete a case note entered in error.")
-    async def delete_case_note(self, info: Info, input: DeleteRecordInput) -> DeletePayload:
+    async def delete_case_note(self, info: Info, input: DeleteCaseNoteInput) -> DeletePayload:
         allowed(info, Action.DELETE_RECORD)
         return await _delete(info, models.CaseNote, input)
 
     @strawberry.mutation(description="Administrators: delete a client entered in error (a "
                          "duplicate, a test), with every record of every organization and its "
                          "client logins.")  # fmt: skip
-    async def delete_client(self, info: Info, input: DeleteRecordInput) -> DeletePayload:
+    async def delete_client(self, info: Info, input: DeleteClientInput) -> DeletePayload:
         principal = allowed(info, Action.DELETE_CLIENT)
 
         async def work(session: AsyncSession):
