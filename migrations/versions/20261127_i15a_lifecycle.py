@@ -8,7 +8,7 @@ Create Date: 2026-11-27 16:10:00.000000
 unique index enforces at most one current assignment (not ended, not deleted) per client and
 organization; `assignCaseManager` ends the previous one. A database that already holds two
 current assignments of one organization for a client stops here with a message saying so:
-which one is current is a decision for staff (end the other through the API, then migrate).
+which one is current is a decision for staff (end the others, then migrate again).
 """
 
 from collections.abc import Sequence
@@ -25,8 +25,7 @@ CURRENT = "end_date IS NULL AND date_deleted IS NULL"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("record_versions") as batch:
-        batch.add_column(sa.Column("reason", sa.String(length=500), nullable=True))
+    # Checked before any change: SQLite does not roll DDL back with the migration.
     doubled = op.get_bind().scalar(
         sa.text(
             "SELECT count(*) FROM (SELECT client_id, organization_id "
@@ -37,8 +36,11 @@ def upgrade() -> None:
     if doubled:
         raise RuntimeError(
             f"{doubled} client(s) have more than one current case manager assignment of one "
-            "organization; end all but one (endCaseManagerAssignment), then migrate again"
+            "organization; end all but one (their end_date, written through hmis.db.history), "
+            "then migrate again"
         )
+    with op.batch_alter_table("record_versions") as batch:
+        batch.add_column(sa.Column("reason", sa.String(length=500), nullable=True))
     with op.batch_alter_table("case_manager_assignments") as batch:
         batch.create_index(
             "uq_case_manager_assignments_current",
