@@ -7,9 +7,13 @@ Everything through GraphQL with real tokens."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
+
+from hmis.db import history, models
 
 from . import lifecycle as L
 from .lifecycle import ok, refused
@@ -141,3 +145,24 @@ async def test_a_household_intake_after_r_never_shows_the_refused_member(f):
     assert partner["entryDate"] == "2025-03-01" and partner["household"] is None
     assert await stay(w, "outreach", f.ada, adas) is None
     assert {e["id"] for e in await L.enrollments(w, "outreach", f.ada)} == {f.past, f.current}
+
+
+async def test_an_exit_written_out_of_the_owners_sight_tells_it_nothing(f, sessions):
+    """An exit an administrator's import wrote after R (no organization's write) is not seen by
+    the shelter, frozen at R for others' writes: to the shelter the stay has no exit, and an
+    entry date after that exit's date is no error that would reveal it."""
+    w = f.w
+    async with sessions() as s, s.begin():
+        row = await s.get(models.Enrollment, uuid.UUID(f.current))
+        await history.create(s, history.Writer("import-admin", None), models.Exit,
+                             organization_id=row.organization_id, enrollment_id=row.id,
+                             client_id=row.client_id, exit_date=date(2025, 1, 20),
+                             destination=101)  # fmt: skip
+    assert (await stay(w, "shelter", f.ada, f.current))["exitDate"] is None
+    assert await L.errors(
+        w, "shelter", "updateExit", enrollmentId=f.current, exitDate="2025-01-21"
+    ) == [(["input", "enrollmentId"], "NOT_EXITED")]
+    assert await L.errors(
+        w, "shelter", "reopenEnrollment", enrollmentId=f.current, reason=REASON
+    ) == [(["input", "enrollmentId"], "NOT_EXITED")]
+    await ok(w, "shelter", "updateEnrollment", enrollmentId=f.current, entryDate="2025-01-25")
