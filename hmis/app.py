@@ -19,6 +19,7 @@ from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from hmis import graphiql, graphql_http, home, logs, record_copy, request_limits
+from hmis.access_log import BadPurpose, parse_purpose
 from hmis.aggregates import csv_export
 from hmis.auth.authenticator import ANONYMOUS, Authenticator, build_authenticator
 from hmis.auth.dev_issuer import DevIssuer
@@ -29,7 +30,7 @@ from hmis.context import RequestContext
 from hmis.cors import Cors
 from hmis.db.session import make_engine, make_sessionmaker
 from hmis.exports import routes as exports
-from hmis.resolvers.audit import BadPurpose, parse_purpose, record_reads
+from hmis.resolvers.audit import record_reads
 from hmis.schema import build_schema
 
 log = logging.getLogger("hmis")

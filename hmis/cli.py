@@ -76,7 +76,7 @@ def migrate() -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing (and say so) if data exists.")
 def seed(clients: int, seed_value: int, if_empty: bool) -> None:
     """Fill an empty database with a synthetic CoC (the same rows for the same --seed)."""
-    from hmis.db.seed import SeedRefused, seed_command
+    from hmis.seed.build import SeedRefused, seed_command
 
     def progress(done: int, total: int) -> None:
         click.echo(f"  seeded {done:,} of {total:,} clients", err=True)

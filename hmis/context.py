@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hmis.access_log import AccessLog, Purpose
 from hmis.auth.principal import Principal
 from hmis.config import Settings
-from hmis.resolvers.audit import AccessLog, Purpose
 
 
 @dataclass

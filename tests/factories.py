@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from sqlalchemy import select
+
 from hmis.db import history, models
 from hmis.db.history import Writer
 
@@ -71,6 +73,14 @@ async def staff(session, org, first="Case", last="Manager") -> models.StaffUser:
 
 
 async def assign(session, writer: Writer, client, staff_user, start=date(2024, 1, 1)):
+    """As `assignCaseManager` does: the organization's current assignment ends first (one
+    current assignment per client and organization, enforced by the database)."""
+    a = models.CaseManagerAssignment
+    current = await session.scalars(select(a).where(
+        a.client_id == client.id, a.organization_id == staff_user.organization_id,
+        a.end_date.is_(None), a.date_deleted.is_(None)))  # fmt: skip
+    for previous in list(current):
+        await history.update(session, writer, previous, {"end_date": start})
     return await history.create(
         session, writer, models.CaseManagerAssignment, client_id=client.id,
         staff_user_id=staff_user.id, start_date=start,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from hmis.db import models
-from hmis.db.seed import unsafe_bulk_seed
+from hmis.seed.build import unsafe_bulk_seed
 
 from .support import gql
 

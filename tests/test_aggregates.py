@@ -19,7 +19,7 @@ from hmis.auth.policy import WRITE_TABLE
 from hmis.auth.principal import Role
 from hmis.config import ConfigError, Settings
 from hmis.db import models
-from hmis.db.seed import unsafe_bulk_seed
+from hmis.seed.build import unsafe_bulk_seed
 
 from . import aggregate_reference as reference
 from .attacker import Problem, pinned

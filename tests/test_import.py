@@ -16,9 +16,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from hmis.db import migrate, models
-from hmis.db.seed import unsafe_bulk_seed
 from hmis.db.session import make_engine
 from hmis.exports import hud_csv
+from hmis.seed.build import unsafe_bulk_seed
 
 from . import people
 from .test_export import URL, unzip

@@ -387,3 +387,28 @@ async def test_the_refused_fully_recorded_client_merged_away_leaves_nothing_behi
             assert list(left) == [], model.__tablename__
     housing = await view(dupes, b, "housing")
     assert housing["identity"]["lastName"] == "Lovelace"  # B's rename after R1 hidden now
+
+
+async def test_two_current_case_managers_of_one_organization_refuse_the_merge(dupes, sessions):
+    """One current assignment per client and organization (a unique index): when both
+    records have one at the same organization the merge says so, names the fix, and writes
+    nothing; once one of them is ended the merge goes through."""
+    a, b = dupes.people["a"], dupes.people["b"]
+    async with sessions() as s, s.begin():
+        worker = await f.staff(s, dupes.outreach, "Oona", "Outreach")
+        await f.assign(s, dupes.writer(dupes.outreach), a, worker)
+    before = await snapshot(sessions)
+    body = await ask(dupes, MERGE, {"input": {"survivorId": str(a.id), "mergedId": str(b.id),
+                                              "reason": "dup"}})  # fmt: skip
+    payload = body["data"]["mergeClients"]
+    assert payload["merge"] is None
+    [error] = payload["errors"]
+    assert (error["field"][-1], error["code"]) == ("mergedId", "CURRENT_ASSIGNMENTS")
+    assert "endCaseManagerAssignment" in error["message"]
+    assert await snapshot(sessions) == before
+    async with sessions() as s, s.begin():
+        current = await s.scalar(select(models.CaseManagerAssignment).where(
+            models.CaseManagerAssignment.client_id == b.id,
+            models.CaseManagerAssignment.end_date.is_(None)))  # fmt: skip
+        current.end_date = date(2025, 1, 1)
+    await merge(dupes, a, b)

@@ -19,7 +19,7 @@ from hmis.auth.dev_example import refusal_example
 from hmis.cli import main
 from hmis.config import Settings
 from hmis.db.migrate import alembic_config
-from hmis.db.seed import unsafe_bulk_seed
+from hmis.seed.build import unsafe_bulk_seed
 
 from .support import gql
 

@@ -16,11 +16,11 @@ from hmis.config import Settings
 from hmis.context import RequestContext
 from hmis.db import history, models, refusals
 from hmis.db.history import Writer
-from hmis.db.seed import unsafe_bulk_seed
 from hmis.groups import ElementGroup as G
 from hmis.resolvers.visibility import Visibility
 from hmis.schema import build_schema
 from hmis.schema.clients import FIELD_TABLES
+from hmis.seed.build import unsafe_bulk_seed
 
 from .support import gql
 

@@ -32,10 +32,10 @@ from hmis.db.models import (
     StaffUser,
 )
 from hmis.db.models.clients import GENDER_COLUMNS, RACE_COLUMNS
-from hmis.db.seed import ANCHOR, TABLES, CocBuilder, unsafe_bulk_seed
 from hmis.db.session import make_engine
 from hmis.groups import ElementGroup
 from hmis.hud import ProjectType
+from hmis.seed.build import ANCHOR, TABLES, CocBuilder, unsafe_bulk_seed
 from tests.conftest import wipe
 
 CLIENTS = 600

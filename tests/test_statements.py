@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 
 from hmis.db import models, refusals
 from hmis.db.history import Writer
-from hmis.db.seed import unsafe_bulk_seed
+from hmis.seed.build import unsafe_bulk_seed
 
 from .support import gql
 

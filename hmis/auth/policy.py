@@ -303,6 +303,8 @@ class Action(enum.Enum):
 
     EDIT_PROFILE = "EDIT_PROFILE"  # create or update the shared client profile
     RECORD_SERVICE = "RECORD_SERVICE"  # enrollments, exits, assignments, agency-only records
+    DELETE_RECORD = "DELETE_RECORD"  # a service or agency-only record entered in error
+    DELETE_CLIENT = "DELETE_CLIENT"  # a client profile entered in error, with all its records
     RECORD_REFUSAL = "RECORD_REFUSAL"  # staff hold the signed form
     ADMINISTER = "ADMINISTER"  # organizations, projects, staff, logins, research, notices
     REQUEST_CORRECTION = "REQUEST_CORRECTION"
@@ -316,6 +318,8 @@ class Action(enum.Enum):
 WRITE_TABLE: dict[Action, frozenset[Role]] = {
     Action.EDIT_PROFILE: frozenset({Role.HMIS_ADMIN, Role.AGENCY_STAFF}),
     Action.RECORD_SERVICE: frozenset({Role.AGENCY_STAFF}),
+    Action.DELETE_RECORD: frozenset({Role.HMIS_ADMIN, Role.AGENCY_STAFF}),
+    Action.DELETE_CLIENT: frozenset({Role.HMIS_ADMIN}),
     Action.RECORD_REFUSAL: frozenset({Role.HMIS_ADMIN, Role.AGENCY_STAFF}),
     Action.ADMINISTER: frozenset({Role.HMIS_ADMIN}),
     Action.REQUEST_CORRECTION: frozenset({Role.HMIS_ADMIN, Role.AGENCY_STAFF, Role.CLIENT}),
@@ -326,9 +330,11 @@ WRITE_TABLE: dict[Action, frozenset[Role]] = {
 
 
 # Agency staff may perform these only on records their own organization owns: services and
-# agency-only records (the writer's organization), and resolving a correction (the
-# organization that entered the client). Administrators are not bound.
-OWN_ORGANIZATION_ONLY = frozenset({Action.RECORD_SERVICE, Action.RESOLVE_CORRECTION})
+# agency-only records (the writer's organization), deleting one of them, and resolving a
+# correction (the organization that entered the client). Administrators are not bound.
+OWN_ORGANIZATION_ONLY = frozenset(
+    {Action.RECORD_SERVICE, Action.DELETE_RECORD, Action.RESOLVE_CORRECTION}
+)
 # A signed-in client performs these only for their own linked record.
 OWN_RECORD_ONLY = frozenset({Action.REQUEST_CORRECTION, Action.FILE_COMPLAINT})
 # HUD: a victim service provider may not store PPI in the HMIS. Contact details (phone, email,

@@ -18,6 +18,9 @@ WHAT = {
     Action.EDIT_PROFILE: "create a client, update the shared profile (IDENTITY, DEMOGRAPHICS)",
     Action.RECORD_SERVICE: "enrollments, exits, case manager assignments, and the agency-only "
     "records (CONTACT, HEALTH, INCOME, DOMESTIC_VIOLENCE, CASE_NOTES)",
+    Action.DELETE_RECORD: "delete an enrollment (with its exit and assessments), a case manager "
+    "assignment or an agency-only record entered in error (soft, with a reason)",
+    Action.DELETE_CLIENT: "delete a client profile entered in error, with all its records",
     Action.RECORD_REFUSAL: "record or revoke a signed sharing refusal",
     Action.ADMINISTER: "organizations, projects, staff users, client logins, research "
     "agreements and consents, privacy notice versions",
@@ -139,6 +142,11 @@ def render() -> str:
         "  organization, and contact, health, income, domestic violence and case notes to the",
         "  organization that writes them. Only that organization's staff write them;",
         "  administrators do not (they are no organization's staff).",
+        "- **Fixing and deleting** (`docs/lifecycle.md`): that organization's staff correct an",
+        "  enrollment or exit, reopen it or end an assignment. A record entered in error is",
+        "  deleted, with a reason, by that organization's staff or an administrator; a client",
+        "  profile only by an administrator. A record the caller cannot see is `NOT_FOUND`, as",
+        "  an ID that names nothing; one it sees but does not own is `FORBIDDEN`.",
         "- **Victim service providers** may not store PPI in the HMIS (HUD). Their staff's",
         f"  writes of these groups are refused with `VSP_NO_PPI` on each field: {vsp}.",
         "  Contact details (phone, email, address) identify a person as surely as a name, so",

@@ -256,16 +256,21 @@ async def update(
     return changed
 
 
-async def delete(session: AsyncSession, writer: Writer, row: ClientData) -> None:
-    """Soft delete (HUD DateDeleted): the row and its history stay, and readers skip it."""
+async def delete(
+    session: AsyncSession, writer: Writer, row: ClientData, *, reason: str | None = None
+) -> None:
+    """Soft delete (HUD DateDeleted): the row and its history stay, and readers skip it.
+    `reason` (why it was entered in error) is kept on the deletion's version."""
     await begin_write(session, clients=[row.client_id])
     await session.refresh(row)
     if row.date_deleted is not None:
         return
-    await _append(session, writer, row, DELETE, {})
+    await _append(session, writer, row, DELETE, {}, reason=reason)
 
 
-async def _append(session, writer: Writer, row: ClientData, kind: str, changed: dict) -> None:
+async def _append(
+    session, writer: Writer, row: ClientData, kind: str, changed: dict, *, reason=None
+) -> None:
     """Apply `changed` to the row, stamp it and append its version (the time is the
     transaction's, fixed by `begin_write`)."""
     at = _state(session).at
@@ -293,6 +298,7 @@ async def _append(session, writer: Writer, row: ClientData, kind: str, changed: 
             subject=writer.subject,
             recorded_at=at,
             changes=encoded,
+            reason=reason,
         )
     )
     await session.flush()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, not_, select, update
+from sqlalchemy import and_, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit, history, models
@@ -65,6 +65,7 @@ async def merge(
     at = await history.begin_write(session, clients=[survivor_id, merged_id])
     for field, client_id in (("survivorId", survivor_id), ("mergedId", merged_id)):
         await _require_live(session, field, client_id)
+    await _refuse_two_current_assignments(session, survivor_id, merged_id)
     moved: dict[str, list[str]] = {}
     for model in MOVED_MODELS:
         ids = list(await session.scalars(select(model.id).where(model.client_id == merged_id)))
@@ -139,6 +140,28 @@ async def unmerge(
     for client_id in (row.survivor_id, row.merged_id):
         audit.note_write(session, client_id, AuditAction.UNMERGE)
     return row
+
+
+async def _refuse_two_current_assignments(
+    session: AsyncSession, survivor_id: uuid.UUID, merged_id: uuid.UUID
+) -> None:
+    """A client has at most one current case manager per organization (a unique index): a
+    merge does not choose between two, the administrator ends one first."""
+    a = models.CaseManagerAssignment
+    current = (
+        select(a.organization_id)
+        .where(a.end_date.is_(None), a.date_deleted.is_(None))
+        .group_by(a.organization_id)
+    )
+    both = await session.scalar(
+        current.where(a.client_id.in_([survivor_id, merged_id]))
+        .having(func.count(func.distinct(a.client_id)) > 1)
+        .limit(1)
+    )
+    if both is not None:
+        raise MergeRefused("mergedId", "both clients have a current case manager at one "
+                           "organization: end one of them first (endCaseManagerAssignment)",
+                           "CURRENT_ASSIGNMENTS")  # fmt: skip
 
 
 async def _require_live(session: AsyncSession, field: str, client_id: uuid.UUID) -> None:

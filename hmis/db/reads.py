@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import models
@@ -208,3 +208,24 @@ async def disclosures(session: AsyncSession, *, client_id: uuid.UUID) -> list[mo
         .order_by(models.Disclosure.recorded_at.desc())
     )
     return list(rows)
+
+
+async def household_members(
+    session: AsyncSession, *, keys: Iterable[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], list[tuple[models.Enrollment, models.Client]]]:
+    """The live enrollments (with their live client) of each household, a household being a
+    project and a HouseholdID (HUD), in one statement for all `keys`."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    e, c = models.Enrollment, models.Client
+    rows = await session.execute(
+        select(e, c)
+        .join(c, c.id == e.client_id)
+        .where(tuple_(e.project_id, e.household_id).in_(keys), live(e), live(c))
+        .order_by(e.relationship_to_hoh, e.entry_date, e.id)
+    )
+    found: dict[tuple[uuid.UUID, str], list] = defaultdict(list)
+    for enrollment, client in rows:
+        found[(enrollment.project_id, enrollment.household_id)].append((enrollment, client))
+    return found

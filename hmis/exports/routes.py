@@ -19,12 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from hmis.access_log import BadPurpose, parse_purpose
 from hmis.auth.errors import InvalidToken, KeysUnavailable, error_body
 from hmis.auth.policy import acting_role
 from hmis.auth.principal import Role
 from hmis.context import RequestContext
 from hmis.errors import Forbidden
-from hmis.resolvers.audit import BadPurpose, parse_purpose
 
 from .command import Rejected, write
 from .export import Export, Scope

@@ -14,68 +14,23 @@ the like never reach them. `Settings.unsafe_disable_audit` (benchmark only) skip
 
 from __future__ import annotations
 
-import enum
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hmis.access_log import DEFAULT_PURPOSE
 from hmis.auth.policy import acting_role, role_of
 from hmis.auth.principal import Principal, Role
 from hmis.auth.pseudonym import keyed_digest
+from hmis.context import RequestContext
 from hmis.db import audit, models
 from hmis.db.models.audit import AuditAction
 from hmis.groups import ElementGroup
 
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from hmis.context import RequestContext
-
-
-class Purpose(enum.Enum):
-    """Why a caller uses client data: the `HMIS-Purpose` header, or the role's default.
-    A closed list, so the header can never carry a name or a number into the log."""
-
-    SERVICE_COORDINATION = "SERVICE_COORDINATION"  # providing and coordinating services
-    BILLING = "BILLING"  # billing or funding
-    ADMINISTRATION = "ADMINISTRATION"  # running the HMIS
-    DATA_QUALITY = "DATA_QUALITY"  # checking for data errors
-    AUDIT = "AUDIT"
-    RESEARCH = "RESEARCH"
-    AGGREGATE_REPORTING = "AGGREGATE_REPORTING"  # de-identified counts
-    REQUIRED_BY_LAW = "REQUIRED_BY_LAW"  # disclosures the law requires or permits
-    SELF_ACCESS = "SELF_ACCESS"  # a client reading their own record
-
-
-DEFAULT_PURPOSE: dict[Role, Purpose] = {
-    Role.HMIS_ADMIN: Purpose.ADMINISTRATION,
-    Role.AGENCY_STAFF: Purpose.SERVICE_COORDINATION,
-    Role.AUDITOR: Purpose.AUDIT,
-    Role.RESEARCHER: Purpose.RESEARCH,
-    Role.AGGREGATE_READER: Purpose.AGGREGATE_REPORTING,
-    Role.CLIENT: Purpose.SELF_ACCESS,
-}
-
-
-class BadPurpose(ValueError):
-    """The `HMIS-Purpose` header names no purpose of the list."""
-
-
-def parse_purpose(header: str | None) -> Purpose | None:
-    if header is None or not header.strip():
-        return None
-    try:
-        return Purpose(header.strip().upper())
-    except ValueError:
-        names = ", ".join(p.value for p in Purpose)
-        raise BadPurpose(f"HMIS-Purpose must be one of {names}") from None
-
-
-# When a request returns a client through several fields, the event takes the first of these.
-READ_ACTIONS = (AuditAction.EXPORT, AuditAction.SEARCH, AuditAction.VIEW, AuditAction.VIEW_LOG)
 # Events appended per statement (a 100,000-client import appends in chunks).
 APPEND_CHUNK = 1000
 
@@ -98,54 +53,6 @@ def registered_name(name: str, registered: frozenset[str]) -> str | None:
     """The root field an operation is named after (its first letter in either case)."""
     candidate = name[:1].lower() + name[1:]
     return candidate if candidate in registered else None
-
-
-class AccessLog:
-    """What one request returned and wrote, by client (`RequestContext.access_log`)."""
-
-    def __init__(self) -> None:
-        # (client, group) pairs presented; `Visibility.present` adds to it directly.
-        self.presented: set[tuple[uuid.UUID, ElementGroup]] = set()
-        self.actions: dict[uuid.UUID, AuditAction] = {}
-        # What this request's writes already logged (a payload reading it back adds nothing).
-        self.written: dict[uuid.UUID, set[ElementGroup]] = defaultdict(set)
-        # The request makes a downloadable copy: every read is an export.
-        self.exporting = False
-        # Aggregate tables returned: the groups each was counted from (one event each).
-        self.aggregates: list[set[ElementGroup]] = []
-
-    def release(
-        self,
-        client_ids: Iterable[uuid.UUID],
-        action: AuditAction,
-        groups: Iterable[ElementGroup] = (),
-    ) -> None:
-        """A root field returns these clients; `groups` were used to choose them (a search
-        matches on IDENTITY, an enrollment filter on ENROLLMENTS) even if none is selected."""
-        groups = tuple(groups)
-        for client_id in client_ids:
-            current = self.actions.get(client_id)
-            if current is None or READ_ACTIONS.index(action) < READ_ACTIONS.index(current):
-                self.actions[client_id] = action
-            self.presented.update((client_id, g) for g in groups)
-
-    def take_reads(self) -> list[tuple[uuid.UUID | None, AuditAction, set[ElementGroup]]]:
-        """One read event per client, once: what was presented and not already written; and
-        one per aggregate table, with no client."""
-        groups: dict[uuid.UUID, set[ElementGroup]] = defaultdict(set)
-        for client_id, group in self.presented:
-            groups[client_id].add(group)
-        events = []
-        for client_id in sorted(groups.keys() | self.actions.keys()):
-            fresh = groups[client_id] - self.written.get(client_id, set())
-            if fresh or (client_id in self.actions and client_id not in self.written):
-                action = self.actions.get(client_id, AuditAction.VIEW)
-                events.append((client_id, AuditAction.EXPORT if self.exporting else action, fresh))
-        events += [(None, AuditAction.AGGREGATE, groups) for groups in self.aggregates]
-        self.presented.clear()
-        self.actions.clear()
-        self.aggregates.clear()
-        return events
 
 
 def _events(context: RequestContext, found: Iterable[tuple[uuid.UUID, AuditAction, Any]]):

@@ -11,6 +11,7 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
+from hmis.access_log import Purpose
 from hmis.auth.guards import require_principal
 from hmis.auth.principal import Role as Roles
 from hmis.db import audit, models
@@ -26,7 +27,7 @@ from .pagination import Connection, connection, decode_cursor, encode_cursor, pa
 
 AuditAction = strawberry.enum(Actions, description="What a request did with a client's data.")
 Purpose = strawberry.enum(
-    log.Purpose,
+    Purpose,
     description="Why client data is used: the values of the `HMIS-Purpose` request header. "
     "Without the header, the role's default (agency staff SERVICE_COORDINATION, "
     "administrators ADMINISTRATION, auditors AUDIT, researchers RESEARCH, clients SELF_ACCESS).",
@@ -121,7 +122,7 @@ class AuditEvent:
             client_id=row.client_id and strawberry.ID(str(row.client_id)),
             action=Actions(row.action),
             groups=[Group(g) for g in row.groups],
-            purpose=row.purpose and log.Purpose(row.purpose),
+            purpose=row.purpose and Purpose(row.purpose),
             request_id=row.request_id,
             operation_name=row.operation_name,
             prev_hash=row.prev_hash,

@@ -154,6 +154,7 @@ class Client:
             return None
         latest = records[0] if records else {}
         return T.Health(
+            id=latest and T.gid(latest["id"]) or None,
             disabling_condition=E.code(E.NoYesMissing, latest.get("disabling_condition")),
             information_date=latest.get("information_date"),
             disabilities=[T.Disability.of(d) for d in disabilities],

@@ -11,6 +11,7 @@ import strawberry
 from sqlalchemy import or_, select
 from strawberry.types import Info
 
+from hmis.access_log import Purpose
 from hmis.auth import policy
 from hmis.auth.guards import require_principal
 from hmis.auth.policy import Action
@@ -18,7 +19,6 @@ from hmis.db import duplicates, models, reads
 from hmis.db.models.audit import AuditAction
 from hmis.errors import BadInput, Forbidden
 from hmis.groups import ElementGroup as G
-from hmis.resolvers.audit import Purpose
 from hmis.resolvers.clients import parse_id
 from hmis.resolvers.visibility import Visibility
 

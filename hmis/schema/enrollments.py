@@ -4,19 +4,23 @@ the case manager assignment (CASE_MANAGER)."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from hmis.db import models
 from hmis.groups import ElementGroup as G
+from hmis.resolvers import households
 from hmis.resolvers.visibility import Visibility
 
 from . import enums as E
 from .grouping import group_note, grouped
 from .groups import gid
 from .public import Organization
+
+if TYPE_CHECKING:
+    from .clients import Client
 
 
 @grouped(G.ENROLLMENTS, "A project of a participating organization.")
@@ -36,10 +40,41 @@ class Project:
         )
 
 
+@grouped(G.HOUSEHOLD, "A member of a household: their enrollment in it and who they are.")
+class HouseholdMember:
+    enrollment_id: strawberry.ID = strawberry.field(description="Researchers receive a pseudonym.")
+    relationship_to_hoh: E.RelationshipToHoH | None = strawberry.field(name="relationshipToHoH")
+    client: Annotated[Client, strawberry.lazy("hmis.schema.clients")] = strawberry.field(
+        description="Each group of the member's client as their own decision allows."
+    )
+
+
 @grouped(G.HOUSEHOLD, "The household of an enrollment.")
 class EnrollmentHousehold:
     household_id: str | None = strawberry.field(description="Researchers receive a pseudonym.")
     relationship_to_hoh: E.RelationshipToHoH | None = strawberry.field(name="relationshipToHoH")
+    row: strawberry.Private[Any]
+
+    @strawberry.field(
+        description="The household's members in this project (this enrollment's client too), "
+        "head first; only members you may see, as you may see them (for a partner and a "
+        "refused member: as of the refusal)."
+    )
+    async def members(self, info: Info) -> list[HouseholdMember]:
+        from .clients import Client  # the client type refers back to enrollments
+
+        visibility = Visibility.of(info.context)
+        shown = []
+        for values, client in await households.members(info.context, self.row):
+            decision = visibility.decision(client.id)
+            shown.append(
+                HouseholdMember(
+                    enrollment_id=gid(values["id"]),
+                    relationship_to_hoh=E.code(E.RelationshipToHoH, values["relationship_to_hoh"]),
+                    client=Client(row=client, decision=decision),
+                )
+            )
+        return shown
 
 
 @grouped(G.ENROLLMENTS, "A stay in a project: entry and, once left, the exit.")
@@ -60,6 +95,7 @@ class Enrollment:
         # Presented only when asked for: the audit log records the groups a caller received.
         household = Visibility.of(info.context).present(self.row, G.HOUSEHOLD)
         return household and EnrollmentHousehold(
+            row=self.row,
             household_id=household["household_id"],
             relationship_to_hoh=E.code(E.RelationshipToHoH, household["relationship_to_hoh"]),
         )
@@ -98,6 +134,9 @@ class CaseManagerAssignment:
     email: str | None
     organization: Organization
     start_date: datetime.date
+    end_date: datetime.date | None = strawberry.field(
+        description="The last day of the assignment, once ended."
+    )
 
     @classmethod
     def of(cls, values: dict[str, Any], staff, organization) -> CaseManagerAssignment:
@@ -110,4 +149,5 @@ class CaseManagerAssignment:
             email=staff.email,
             organization=Organization.from_row(organization),
             start_date=values["start_date"],
+            end_date=values.get("end_date"),
         )

@@ -99,6 +99,7 @@ class Demographics:
 
 @grouped(G.CONTACT, "How the entering organization reaches the client.")
 class Contact:
+    id: strawberry.ID = strawberry.field(description="Of this record (to delete it).")
     phone: str | None
     email: str | None
     address_line1: str | None
@@ -108,7 +109,8 @@ class Contact:
 
     @classmethod
     def of(cls, v: Values) -> Contact:
-        return cls(**{k: v[k] for k in ("phone", "email", "address_line1", "city", "state", "zip")})
+        fields = ("phone", "email", "address_line1", "city", "state", "zip")
+        return cls(id=gid(v["id"]), **{k: v[k] for k in fields})
 
 
 @grouped(G.HEALTH, "A disability of one type (HUD Disabilities.csv).")
@@ -132,6 +134,9 @@ class Disability:
 
 @grouped(G.HEALTH, "Disabling condition and disabilities by type.")
 class Health:
+    id: strawberry.ID | None = strawberry.field(
+        description="Of the latest health record (to delete it, with its disabilities)."
+    )
     disabling_condition: E.NoYesMissing | None
     information_date: datetime.date | None
     disabilities: list[Disability]
@@ -145,6 +150,7 @@ class IncomeSource:
 
 @grouped(G.INCOME, "Income from any source, total monthly income and the sources.")
 class Income:
+    id: strawberry.ID = strawberry.field(description="Of this record (to delete it).")
     income_from_any_source: E.NoYesMissing | None
     total_monthly_income: Decimal | None
     information_date: datetime.date
@@ -157,6 +163,7 @@ class Income:
             if v[flag] == 1
         ]  # fmt: skip
         return cls(
+            id=gid(v["id"]),
             income_from_any_source=E.code(E.NoYesMissing, v["income_from_any_source"]),
             total_monthly_income=v["total_monthly_income"],
             information_date=v["information_date"],
@@ -166,6 +173,7 @@ class Income:
 
 @grouped(G.DOMESTIC_VIOLENCE, "Survivor status, when it occurred, currently fleeing.")
 class DomesticViolence:
+    id: strawberry.ID = strawberry.field(description="Of this record (to delete it).")
     survivor: E.NoYesMissing | None
     when_occurred: E.WhenDVOccurred | None
     currently_fleeing: E.NoYesMissing | None
@@ -174,6 +182,7 @@ class DomesticViolence:
     @classmethod
     def of(cls, v: Values) -> DomesticViolence:
         return cls(
+            id=gid(v["id"]),
             survivor=E.code(E.NoYesMissing, v["domestic_violence_survivor"]),
             when_occurred=E.code(E.WhenDVOccurred, v["when_occurred"]),
             currently_fleeing=E.code(E.NoYesMissing, v["currently_fleeing"]),

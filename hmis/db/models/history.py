@@ -36,3 +36,6 @@ class RecordVersion(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     # {column: new value as JSON}; the keys are the fields this write changed.
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    # Why a record was deleted (required of a deletion through the API); free text, so it is
+    # kept here with the history, never in the access log or the logs.
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -62,6 +62,18 @@ class Exit(ClientData, Base):
 class CaseManagerAssignment(ClientData, Base):
     __tablename__ = "case_manager_assignments"
     __group__ = ElementGroup.CASE_MANAGER
+    # At most one current (not ended, not deleted) assignment per client and organization:
+    # assigning a new case manager ends the previous one (`assignCaseManager`).
+    __table_args__ = (
+        Index(
+            "uq_case_manager_assignments_current",
+            "client_id",
+            "organization_id",
+            unique=True,
+            sqlite_where=text("end_date IS NULL AND date_deleted IS NULL"),
+            postgresql_where=text("end_date IS NULL AND date_deleted IS NULL"),
+        ),
+    )
 
     client_id: Mapped[uuid.UUID] = fk("clients.id", hud="PersonalID")
     staff_user_id: Mapped[uuid.UUID] = fk("staff_users.id", hud="UserID")

@@ -6,7 +6,10 @@ import strawberry
 
 from .admin import AdminMutations
 from .clients import ClientMutations
+from .deletions import DeletionMutations
 from .disclosures import DisclosureMutations
+from .households import HouseholdMutations
+from .lifecycle import LifecycleMutations
 from .merges import MergeMutations
 from .records import RecordMutations
 from .refusals import RefusalMutations
@@ -24,5 +27,8 @@ class Mutation(
     RightsMutations,
     DisclosureMutations,
     MergeMutations,
+    LifecycleMutations,
+    HouseholdMutations,
+    DeletionMutations,
 ):
     pass

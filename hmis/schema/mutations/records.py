@@ -222,6 +222,7 @@ async def _present_health(info: Info, written) -> T.Health | None:
         return None
     disabilities = disability_ids and await _present(info, models.Disability, disability_ids)
     return T.Health(
+        id=T.gid(shown[0]["id"]),
         disabling_condition=E.code(E.NoYesMissing, shown[0]["disabling_condition"]),
         information_date=shown[0]["information_date"],
         disabilities=[T.Disability.of(d) for d in disabilities or []],

@@ -1,4 +1,4 @@
-"""Values of one record at a time for the synthetic CoC (see hmis.db.seed): a person's
+"""Values of one record at a time for the synthetic CoC (see hmis.seed.build): a person's
 identity and demographics, a later edit of the profile, income and domestic violence."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from datetime import date
 from random import Random
 from typing import Any
 
-from hmis.db import seed_data as data
 from hmis.db.models.clients import GENDER_COLUMNS, RACE_COLUMNS
-from hmis.db.seed_data import Pools
+from hmis.seed import data
+from hmis.seed.data import Pools
 
 
 @dataclass

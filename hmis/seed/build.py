@@ -27,7 +27,6 @@ from faker import Faker
 from sqlalchemy import JSON, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hmis.db import seed_data as data
 from hmis.db.history import Writer
 from hmis.db.models import (
     CaseManagerAssignment,
@@ -51,7 +50,8 @@ from hmis.db.models import (
     SharingRefusal,
     StaffUser,
 )
-from hmis.db.seed_people import HouseholdBuilder
+from hmis.seed import data
+from hmis.seed.people import HouseholdBuilder
 
 # "Now" for the synthetic CoC: every date and stamp lies before it, whenever the seed runs.
 ANCHOR = datetime(2026, 6, 30, 12, tzinfo=UTC)

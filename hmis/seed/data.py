@@ -1,4 +1,4 @@
-"""Pools and weights for the synthetic CoC of `hmis seed` (see hmis.db.seed).
+"""Pools and weights for the synthetic CoC of `hmis seed` (see hmis.seed.build).
 
 Everything here is invented or drawn from Faker; nothing describes a real person or agency.
 """

@@ -1,4 +1,4 @@
-"""The people of the synthetic CoC (see hmis.db.seed): one household at a time, with their
+"""The people of the synthetic CoC (see hmis.seed.build): one household at a time, with their
 stays, profiles, agency data, versions and sharing refusals, as plain rows."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from hmis.db import seed_data as data
 from hmis.db.history import create_version, update_version
 from hmis.db.models import (
     CaseManagerAssignment,
@@ -24,7 +23,16 @@ from hmis.db.models import (
     RefusalCoverage,
     SharingRefusal,
 )
-from hmis.db.seed_values import (
+from hmis.hud import (
+    DataCollectionStage,
+    Destination,
+    DisabilityType,
+    ProjectType,
+    ReasonForLeaving,
+    RelationshipToHoH,
+)
+from hmis.seed import data
+from hmis.seed.values import (
     Person,
     age,
     gender,
@@ -34,17 +42,9 @@ from hmis.db.seed_values import (
     race,
     violence,
 )
-from hmis.hud import (
-    DataCollectionStage,
-    Destination,
-    DisabilityType,
-    ProjectType,
-    ReasonForLeaving,
-    RelationshipToHoH,
-)
 
 if TYPE_CHECKING:
-    from hmis.db.seed import CocBuilder, Proj, Rows, Staff
+    from hmis.seed.build import CocBuilder, Proj, Rows, Staff
 
 FIRST_DAY = date(2019, 1, 1)
 START = int(DataCollectionStage.PROJECT_START)
