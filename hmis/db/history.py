@@ -171,6 +171,49 @@ async def create(session: AsyncSession, writer: Writer, model: type[ClientData],
     return row
 
 
+async def create_many(
+    session: AsyncSession, writer: Writer, model: type[ClientData], rows: list[dict[str, Any]]
+) -> list[Any]:
+    """Insert many records of one model with their first versions, as `create` does one:
+    two statements for the batch (the rows, then their versions), however many rows. The
+    clients of records other than clients must already be locked (`begin_write`)."""
+    if not rows:
+        return []
+    if model is Client:
+        at = await begin_write(session)
+        _state(session).locked.update(values["id"] for values in rows)
+    else:
+        at = await begin_write(session, clients={values["client_id"] for values in rows})
+    made = []
+    for values in rows:
+        values = dict(values)
+        values.setdefault("id", uuid.uuid4())
+        owner = values.pop("organization_id", writer.organization_id)
+        made.append(
+            model(
+                **values,
+                organization_id=owner,
+                date_created=at,
+                created_by=writer.subject,
+                date_updated=at,
+                updated_by=writer.subject,
+                updated_org_id=writer.organization_id,
+                version=1,
+            )
+        )
+    session.add_all(made)
+    await session.flush()
+    columns = model.data_columns()
+    for row in made:
+        client_id = row.id if model is Client else row.client_id
+        values = {c: getattr(row, c) for c in columns}
+        version = create_version(model, row.id, client_id, values, writer, at)
+        session.add(RecordVersion(**version))
+        _note(session, model, client_id, CREATE, version["changes"])
+    await session.flush()
+    return made
+
+
 @cache
 def _data_columns(model: type[ClientData]) -> frozenset[str]:
     # Looked up for every version a bulk load writes; the schema does not change at runtime.

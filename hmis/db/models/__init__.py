@@ -6,7 +6,7 @@ from .base import Base, ClientData
 from .clients import Client
 from .clock import WriteClock
 from .history import RecordVersion
-from .organizations import Organization, Project, StaffUser
+from .organizations import HudUser, Organization, Project, StaffUser
 from .rights import (
     ClientLogin,
     Complaint,
@@ -39,8 +39,8 @@ MODELS_BY_TABLE = {m.__tablename__: m for m in CLIENT_DATA_MODELS}
 __all__ = [
     "AuditChain", "AuditEvent", "Base", "CaseManagerAssignment", "CaseNote", "Client", "ClientData",
     "ClientLogin", "Complaint", "ComplaintEvent", "Contact", "CorrectionRequest", "Disability",
-    "Disclosure", "DomesticViolence", "Enrollment", "Exit", "HealthRecord", "IncomeBenefit",
-    "Organization", "PrivacyNotice", "Project", "RecordVersion", "RefusalCoverage",
+    "Disclosure", "DomesticViolence", "Enrollment", "Exit", "HealthRecord", "HudUser",
+    "IncomeBenefit", "Organization", "PrivacyNotice", "Project", "RecordVersion", "RefusalCoverage",
     "ResearchAgreement", "ResearchConsent", "SharingRefusal", "StaffUser", "WriteClock",
     "CLIENT_DATA_MODELS", "MODELS_BY_TABLE",
 ]  # fmt: skip
