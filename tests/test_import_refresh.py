@@ -108,3 +108,43 @@ async def test_our_export_says_full_refresh_only_when_it_holds_the_whole_source(
     partner = await export(agency.api, agency.token("agency_staff", org=agency.outreach.id))
     for files in (filtered, dated, partner):
         assert files["Export.csv"][0]["ExportDirective"] == "3"  # other: deletes nothing
+
+
+def many(world, n: int, tag: str) -> dict[str, str]:
+    """The vendor's files with n clients, each with an enrollment and an exit."""
+    files = vendor_files(world)
+    for name in ("Client.csv", "Enrollment.csv", "Exit.csv"):
+        header, row = files[name].splitlines()[:2]
+        copies = []
+        for i in range(n):
+            copy = row
+            for old in ("P1", "N1", "X1", "H1"):
+                copy = copy.replace(old, f"{old}{tag}{i}")
+            copies.append(copy)
+        files[name] = "\r\n".join([header, *copies]) + "\r\n"
+    return files
+
+
+async def test_the_sql_of_an_import_batch_does_not_grow_with_its_rows(agency, app):  # noqa: F811
+    """New records are written a batch at a time: the same statements for 3 clients as for
+    30 (which of them exist, the rows, their versions, the audit events)."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    async def counted(files) -> int:
+        statements.clear()
+        event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            reply = await post(agency, files)
+        finally:
+            event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+        assert reply.status_code == 200, reply.text
+        return len(statements)
+
+    await counted(many(agency, 1, "w"))  # what a first request looks up once
+    few = await counted(many(agency, 3, "a"))
+    assert await counted(many(agency, 30, "b")) == few

@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -204,13 +204,14 @@ async def create_many(
     session.add_all(made)
     await session.flush()
     columns = model.data_columns()
+    versions = []
     for row in made:
         client_id = row.id if model is Client else row.client_id
         values = {c: getattr(row, c) for c in columns}
-        version = create_version(model, row.id, client_id, values, writer, at)
-        session.add(RecordVersion(**version))
-        _note(session, model, client_id, CREATE, version["changes"])
-    await session.flush()
+        versions.append(create_version(model, row.id, client_id, values, writer, at))
+        _note(session, model, client_id, CREATE, versions[-1]["changes"])
+    # One executemany (the versions' own IDs are the database's: no row to read back).
+    await session.execute(insert(RecordVersion), versions)
     return made
 
 
