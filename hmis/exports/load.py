@@ -164,6 +164,12 @@ class Loader:
                 await history.delete(self.session, self.writer, existing)
                 self.outcome.deleted += 1
             return
+        if self.writer.organization_id is None and existing.date_deleted is None:
+            # An administrator's view is the current row (as_of.view): what equals it is
+            # what `history.update` would leave alone, known without reading it again.
+            if all(getattr(existing, k) == v for k, v in values.items()):
+                self.outcome.unchanged += 1
+                return
         if await history.update(self.session, self.writer, existing, values):
             for name, value in self._stamps(row, created=False).items():
                 setattr(existing, name, value)
