@@ -6,7 +6,7 @@ costs the same few statements whatever its size (which of its records exist, the
 inserted with their versions); the session lets go of a batch's rows once written, so memory
 holds the check's key sets, not the CoC.
 
-Idempotent: each source ID maps to the same row on every import (`validate.key`); a record
+Idempotent: each source ID maps to the same row on every import (`reference.key`); a record
 that exists is updated with the fields that differ from what the importer sees (nothing, for
 the same file again), and a `DateDeleted` deletes it softly. New clients are created; no
 look-alike people are merged. The import's transaction time is the records' time (what the
@@ -28,8 +28,8 @@ from hmis.db.history import Writer
 
 from . import hud_csv as H
 from .absent import delete_absent, find_absent, is_full_refresh
-from .reference import load_reference, source_of, utc
-from .validate import Checked, Problem, Row, key, names, rows
+from .reference import key, load_reference, source_of, utc
+from .validate import Checked, Problem, Row, names, rows
 
 CHUNK = 1000
 START = 1  # DataCollectionStage: project start (Enrollment.csv DisablingCondition)
@@ -164,12 +164,12 @@ class Loader:
                 await history.delete(self.session, self.writer, existing)
                 self.outcome.deleted += 1
             return
-        if self.writer.organization_id is None and existing.date_deleted is None:
-            # An administrator's view is the current row (as_of.view): what equals it is
-            # what `history.update` would leave alone, known without reading it again.
-            if all(getattr(existing, k) == v for k, v in values.items()):
-                self.outcome.unchanged += 1
-                return
+        # An administrator's view is the current row (as_of.view): what equals it is what
+        # `history.update` would leave alone, known without reading it again.
+        administrator = self.writer.organization_id is None and existing.date_deleted is None
+        if administrator and all(getattr(existing, k) == v for k, v in values.items()):
+            self.outcome.unchanged += 1
+            return
         if await history.update(self.session, self.writer, existing, values):
             for name, value in self._stamps(row, created=False).items():
                 setattr(existing, name, value)

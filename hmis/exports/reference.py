@@ -25,6 +25,16 @@ def source_of(checked: Checked) -> str:
     return str(values.get("SourceID") or values.get("SourceName") or "")
 
 
+def key(source: str, file: str, value: str) -> uuid.UUID:
+    """Our key for a source's ID: the ID itself when it is a UUID (our own exports), else a
+    name-based UUID of the source, file and ID, so the same record maps to the same row on
+    every import of the same source."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"hmis-csv:{source}:{file}:{value}")
+
+
 async def load_reference(loader: Loader) -> dict[uuid.UUID, uuid.UUID]:
     """Add the organizations and projects the files name (administrators only), record the
     source's users, and return every known project's organization."""
@@ -32,7 +42,7 @@ async def load_reference(loader: Loader) -> dict[uuid.UUID, uuid.UUID]:
     p = models.Project
     known = dict((await session.execute(select(p.id, p.organization_id))).all())
     in_file = {}
-    used = _used_projects(checked)
+    used = checked.projects_used
     orgs = {
         loader.key(H.ORGANIZATION, r.values["OrganizationID"]): r
         for r in rows(checked, H.ORGANIZATION)
@@ -66,11 +76,6 @@ async def load_reference(loader: Loader) -> dict[uuid.UUID, uuid.UUID]:
     else:
         await _users(loader)
     return {**in_file, **known}
-
-
-def _used_projects(checked: Checked) -> set[str]:
-    """The ProjectIDs the enrollments name (Enrollment.csv read once more, keys only)."""
-    return {r.values.get("ProjectID") for r in rows(checked, H.ENROLLMENT)}
 
 
 def _unknown_projects(loader: Loader, known: dict, in_file: dict) -> None:

@@ -15,7 +15,6 @@ writer reads each file again (`rows`), so memory does not grow with the rows of 
 from __future__ import annotations
 
 import csv
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -101,6 +100,7 @@ class Checked:
     users: set[str] = field(default_factory=set)
     keys: dict[str, set[str]] = field(default_factory=dict)  # each file's primary keys
     enrollments: dict[str, str] = field(default_factory=dict)  # EnrollmentID -> PersonalID
+    projects_used: set[str] = field(default_factory=set)  # the ProjectIDs enrollments name
 
     def error(self, file: str, line: int, column: str, message: str) -> None:
         self.errors.append(Problem(file, line, column, message))
@@ -357,6 +357,7 @@ def _references(out: Checked, spec: H.HudFile, row: Row, households: dict, exits
     elif spec is H.ENROLLMENT:
         _refer(out, spec, row, "PersonalID", out.keys[H.CLIENT.name], "Client.csv")
         _refer(out, spec, row, "ProjectID", out.keys[H.PROJECT.name], "Project.csv")
+        out.projects_used.add(v.get("ProjectID"))
         if v.get("EnrollmentID") is not None:
             out.enrollments[v["EnrollmentID"]] = v.get("PersonalID")
         if v.get("HouseholdID"):
@@ -387,13 +388,3 @@ def _refer(out: Checked, spec: H.HudFile, row: Row, name: str, known: set, where
     value = row.values.get(name)
     if value is not None and value not in known:
         out.error(spec.name, row.line, name, f"no such {name} in {where}")
-
-
-def key(source: str, file: str, value: str) -> uuid.UUID:
-    """Our key for a source's ID: the ID itself when it is a UUID (our own exports), else a
-    name-based UUID of the source, file and ID, so the same record maps to the same row on
-    every import of the same source."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return uuid.uuid5(uuid.NAMESPACE_URL, f"hmis-csv:{source}:{file}:{value}")
