@@ -23,10 +23,11 @@ from hmis.exports import hud_csv
 from . import people
 from .test_export import URL, unzip
 
-# Not carried from one database to another: the export's own ID and date. Everything else is,
-# User.csv included (its users recorded as the source's HUD users), and HUD's DateCreated,
-# DateUpdated and UserID (kept beside the import's own stamps).
-NOT_CARRIED = {"ExportID", "ExportDate"}
+# Not carried from one database to another: the export's own ID and date, and the
+# ImplementationID (HUD: unique to every source database, so the second database's own).
+# Everything else is, User.csv included (its users recorded as the source's HUD users), and
+# HUD's DateCreated, DateUpdated and UserID (kept beside the import's own stamps).
+NOT_CARRIED = {"ExportID", "ExportDate", "ImplementationID"}
 
 
 @pytest.fixture
@@ -97,6 +98,9 @@ async def test_round_trip(engine, api, token, empty_url, tmp_path):
     assert before == after  # every file, User.csv included
     assert len(after["Client.csv"]) == 40
     assert len(after["User.csv"]) > 1 and all(dict(r)["UserLastName"] for r in after["User.csv"])
+    first = unzip(reply.content)["Export.csv"][0]["ImplementationID"]
+    second = folder(tmp_path / "again")["Export.csv"][0]["ImplementationID"]
+    assert len(first) == 32 and len(second) == 32 and first != second
 
 
 def zipped(files: dict[str, str]) -> bytes:

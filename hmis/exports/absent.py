@@ -21,6 +21,7 @@ from sqlalchemy import select
 from hmis.db import history, models
 
 from . import hud_csv as H
+from .reference import source_of
 from .validate import Checked
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def is_full_refresh(checked: Checked) -> bool:
     return (
         export.get("ExportDirective") == FULL_REFRESH
         and export.get("ExportPeriodType") == OTHER_PERIOD
-        and bool(export.get("SourceID") or export.get("SourceName"))
+        and bool(source_of(checked))
     )
 
 

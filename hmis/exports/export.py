@@ -74,6 +74,7 @@ class Export:
         self.researcher = Visibility.of(context).role is Role.RESEARCHER
         self.ids = Ids()  # a researcher's, once their agreement is known (`check`)
         self.clients = 0
+        self.implementation_id: str | None = None
         # With a project or organization filter: the projects exported (Project.csv), the
         # only ones whose enrollments are written (every ProjectID then refers to a row).
         self.projects: set[uuid.UUID] | None = None
@@ -136,6 +137,9 @@ class Export:
                 )
             )
             first_entry = await session.scalar(select(func.min(models.Enrollment.entry_date)))
+            self.implementation_id = await session.scalar(
+                select(models.Installation.implementation_id)
+            )
         files.write(H.EXPORT, self._export_row(first_entry))
         if self._filter():
             self.projects = {row.id for row in project_rows}
@@ -174,6 +178,9 @@ class Export:
             # such an export leaves out (docs/hud-csv.md).
             "ExportDirective": "2" if self._whole() else "3",
             "HashStatus": "1",  # unhashed
+            # This database (HUD: "unique to every source database"): with SourceName, the
+            # lineage an importer recognizes a later export of the same source by.
+            "ImplementationID": self.implementation_id or "",
         }
 
     def _whole(self) -> bool:

@@ -19,10 +19,13 @@ if TYPE_CHECKING:
 
 
 def source_of(checked: Checked) -> str:
-    """The export lineage: Export.csv SourceID, else SourceName (what makes the same source
-    IDs map to the same rows, and what a full refresh may delete from)."""
+    """The export lineage: Export.csv SourceID, else SourceName, after the ImplementationID
+    (the source database) when there is one: what makes the same source IDs map to the same
+    rows, and what a full refresh may delete from."""
     values = checked.export
-    return str(values.get("SourceID") or values.get("SourceName") or "")
+    source = str(values.get("SourceID") or values.get("SourceName") or "")
+    implementation = values.get("ImplementationID")
+    return f"{implementation}:{source}" if implementation else source
 
 
 def key(source: str, file: str, value: str) -> uuid.UUID:

@@ -254,6 +254,7 @@ EXPORT_COLUMNS = {
     "ExportDirective": Column("int"),
     "ExportStartDate": Column("date"),
     "ExportEndDate": Column("date"),
+    "ImplementationID": Column("text", 200),
 }
 
 

@@ -1,4 +1,4 @@
-"""HUD CSV imports: each imported record's source, and the source's users (User.csv)
+"""HUD CSV: this database's ImplementationID, each imported record's source, the source's users
 
 Revision ID: 0006_i17b
 Revises: 0005_i17
@@ -8,7 +8,11 @@ Create Date: 2026-11-27 16:10:00.000000
 imported from: only a full refresh of the same source deletes what it no longer holds. The
 users of an administrator's import are recorded as the source's HUD users (no login, no
 organization: HUD's User.csv names none), exported again under their source UserID.
+`installation` holds this database's HUD ImplementationID ("unique to every source
+database"), made here once, so an export names the database it comes from.
 """
+
+import uuid
 
 from collections.abc import Sequence
 
@@ -27,6 +31,12 @@ TABLES = (
 
 
 def upgrade() -> None:
+    installation = op.create_table(
+        "installation",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("implementation_id", sa.String(32), nullable=False),
+    )
+    op.bulk_insert(installation, [{"id": 1, "implementation_id": uuid.uuid4().hex}])
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("hud_source", sa.String(350)))
@@ -49,6 +59,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("hud_users")
+    op.drop_table("installation")
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("hud_source")

@@ -4,7 +4,7 @@ from .agency import CaseNote, Contact, Disability, DomesticViolence, HealthRecor
 from .audit import AuditChain, AuditEvent
 from .base import Base, ClientData
 from .clients import Client
-from .clock import WriteClock
+from .clock import Installation, WriteClock
 from .history import RecordVersion
 from .organizations import HudUser, Organization, Project, StaffUser
 from .rights import (
@@ -40,7 +40,8 @@ __all__ = [
     "AuditChain", "AuditEvent", "Base", "CaseManagerAssignment", "CaseNote", "Client", "ClientData",
     "ClientLogin", "Complaint", "ComplaintEvent", "Contact", "CorrectionRequest", "Disability",
     "Disclosure", "DomesticViolence", "Enrollment", "Exit", "HealthRecord", "HudUser",
-    "IncomeBenefit", "Organization", "PrivacyNotice", "Project", "RecordVersion", "RefusalCoverage",
+    "IncomeBenefit", "Installation", "Organization", "PrivacyNotice", "Project", "RecordVersion",
+    "RefusalCoverage",
     "ResearchAgreement", "ResearchConsent", "SharingRefusal", "StaffUser", "WriteClock",
     "CLIENT_DATA_MODELS", "MODELS_BY_TABLE",
 ]  # fmt: skip
