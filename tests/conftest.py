@@ -19,7 +19,7 @@ from tests.support import LoopbackIssuer, api_settings, gql
 PG_URL = os.environ.get("HMIS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 # One-row tables the migrations made: kept, and the audit chain's head reset in `wipe`.
-KEEP_ROWS = {"write_clock", "audit_chain"}
+KEEP_ROWS = {"write_clock", "audit_chain", "installation"}
 
 
 async def reset_postgres(url: str) -> None:

@@ -23,10 +23,11 @@ from hmis.seed.build import unsafe_bulk_seed
 from . import people
 from .test_export import URL, unzip
 
-# Not carried from one database to another: the export's own ID and date, and User.csv
-# (staff are not imported: User.csv names no organization). HUD's DateCreated, DateUpdated
-# and UserID are (kept beside the import's own stamps).
-NOT_CARRIED = {"ExportID", "ExportDate"}
+# Not carried from one database to another: the export's own ID and date, and the
+# ImplementationID (HUD: unique to every source database, so the second database's own).
+# Everything else is, User.csv included (its users recorded as the source's HUD users), and
+# HUD's DateCreated, DateUpdated and UserID (kept beside the import's own stamps).
+NOT_CARRIED = {"ExportID", "ExportDate", "ImplementationID"}
 
 
 @pytest.fixture
@@ -67,7 +68,6 @@ def carried(files: dict) -> dict:
     return {
         name: sorted(tuple((k, v) for k, v in row.items() if k not in NOT_CARRIED) for row in rows)
         for name, rows in files.items()
-        if name != hud_csv.USER.name
     }
 
 
@@ -95,8 +95,12 @@ async def test_round_trip(engine, api, token, empty_url, tmp_path):
     status, out, err = await hmis(empty_url, "export-csv", "--out", str(tmp_path / "again"))
     assert status == 0, err
     before, after = carried(unzip(reply.content)), carried(folder(tmp_path / "again"))
-    assert before == after
+    assert before == after  # every file, User.csv included
     assert len(after["Client.csv"]) == 40
+    assert len(after["User.csv"]) > 1 and all(dict(r)["UserLastName"] for r in after["User.csv"])
+    first = unzip(reply.content)["Export.csv"][0]["ImplementationID"]
+    second = folder(tmp_path / "again")["Export.csv"][0]["ImplementationID"]
+    assert len(first) == 32 and len(second) == 32 and first != second
 
 
 def zipped(files: dict[str, str]) -> bytes:

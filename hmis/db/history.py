@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -169,6 +169,50 @@ async def create(session: AsyncSession, writer: Writer, model: type[ClientData],
     await session.flush()
     _note(session, model, client_id, CREATE, version["changes"])
     return row
+
+
+async def create_many(
+    session: AsyncSession, writer: Writer, model: type[ClientData], rows: list[dict[str, Any]]
+) -> list[Any]:
+    """Insert many records of one model with their first versions, as `create` does one:
+    two statements for the batch (the rows, then their versions), however many rows. The
+    clients of records other than clients must already be locked (`begin_write`)."""
+    if not rows:
+        return []
+    if model is Client:
+        at = await begin_write(session)
+        _state(session).locked.update(values["id"] for values in rows)
+    else:
+        at = await begin_write(session, clients={values["client_id"] for values in rows})
+    made = []
+    for values in rows:
+        values = dict(values)
+        values.setdefault("id", uuid.uuid4())
+        owner = values.pop("organization_id", writer.organization_id)
+        made.append(
+            model(
+                **values,
+                organization_id=owner,
+                date_created=at,
+                created_by=writer.subject,
+                date_updated=at,
+                updated_by=writer.subject,
+                updated_org_id=writer.organization_id,
+                version=1,
+            )
+        )
+    session.add_all(made)
+    await session.flush()
+    columns = model.data_columns()
+    versions = []
+    for row in made:
+        client_id = row.id if model is Client else row.client_id
+        values = {c: getattr(row, c) for c in columns}
+        versions.append(create_version(model, row.id, client_id, values, writer, at))
+        _note(session, model, client_id, CREATE, versions[-1]["changes"])
+    # One executemany (the versions' own IDs are the database's: no row to read back).
+    await session.execute(insert(RecordVersion), versions)
+    return made
 
 
 @cache

@@ -4,6 +4,43 @@ from __future__ import annotations
 
 from hmis.db.models import MODELS_BY_TABLE, Base
 
+# How the FY2026 column lists of `hmis/exports/hud_csv.py` were verified (the lists written
+# down from them are in tests/hud_fy2026_spec.py, which tests/test_hud_spec.py holds us to).
+SOURCES = [
+    "## Sources of the FY2026 column lists",
+    "",
+    "HUD's FY2026 *HMIS CSV Format Specifications* document itself could not be reached from",
+    "where this was written. The files we exchange (Export, Organization, User, Project,",
+    "Client, Enrollment, Exit, HealthAndDV, IncomeBenefits, Disabilities: names, order, data",
+    "types and lengths) were verified against two independent public implementations, which",
+    "agree with each other:",
+    "",
+    "- HUD's Data Lab (`HUD-Data-Lab/DataLab`): HUD's FY2024 machine-readable CSV",
+    "  specification (`SupplementalTables/CSV_Columns.csv`, commit `c8034685`) with the FY2026",
+    "  changes its FY2026 test-kit builder applies (`FY2026_mapping.R`, commit `5c94da72`):",
+    "  gender columns, R3 `SexualOrientation(Other)` and C4 translation columns removed, `Sex`",
+    "  the 11th column of Client.csv (after `DOBDataQuality`), `MentalHealthConsultation` the",
+    "  62nd of Enrollment.csv (after `ThresholdScore`), `HispanicLatinaeo` renamed",
+    "  `HispanicLatinao`;",
+    "- Green River's FY2026 HMIS CSV importer/exporter (`greenriver/hmis-warehouse`,",
+    "  `app/models/concerns/hmis_structure/*.rb`, version `'2026'`, commit `2bb2a18d`): the same",
+    "  names, order, types and lengths (it spells `WorkPlaceViolenceThreats`, HUD's sheet",
+    "  `WorkplaceViolenceThreats`, which we keep), Export.csv `SourceID` S350;",
+    "- the code lists the import checks (Sex, Name/SSN/DOB data quality, RelationshipToHoH,",
+    "  DataCollectionStage, DisabilityType, DisabilityResponse, WhenOccurred, Destination,",
+    "  RentalSubsidyType, ProjectType, RaceNone, No/Yes/Reasons for missing data) equal Green",
+    "  River's FY2026 lists (`lib/util/concerns/hud_lists_2026.rb`, same commit);",
+    "- Bitfocus's *HUD HMIS CSV/XML Program Data Export: FY 2026 Updates* (help.bitfocus.com)",
+    "  for the list of changes (SourceID S350, 3.06 Gender removed, 4.21 Sex and V10 added).",
+    "",
+    "Corrections this made: `Sex` moved from before `VeteranStatus` to after `DOBDataQuality`;",
+    "Enrollment.csv lost `SexualOrientation`/`SexualOrientationOther`, gained",
+    "`MentalHealthConsultation`, has `VAMCStation` after `IncarceratedParent` and spells",
+    "`SubsidyAtRisk`; HealthAndDV.csv has no `LifeValue`, `SupportFromOthers`, `BounceBack`,",
+    "`FeelingFrequency` (retired before FY2024). User.csv phone and extension are written as",
+    "HUD's digits (S10, S5).",
+]
+
 
 def render() -> str:
     lines = [
@@ -21,6 +58,8 @@ def render() -> str:
         "FY2026 renamed `HispanicLatinaeo` to `HispanicLatinao`, added `Sex` (4.21) and took",
         "gender out of the HMIS CSV: the county keeps gender as a local element (POLICY.md),",
         "shown here by its FY2024 column, which the import still reads from FY2024 files.",
+        "",
+        *SOURCES,
         "",
     ]
     for table in sorted(Base.metadata.tables.values(), key=lambda t: t.name):

@@ -15,7 +15,8 @@ from hmis.resolvers.audit import record_writes
 from .export import Export, Scope
 from .files import CsvFiles
 from .load import Loader, Outcome
-from .validate import Checked, check, read_source
+from .source import read_source
+from .validate import Checked, check
 
 
 def administrator() -> Principal:
@@ -46,7 +47,15 @@ async def export_csv(settings: Settings, out: Path, scope: Scope) -> int:
 
 async def import_csv(settings: Settings, path: Path, *, dry_run: bool) -> tuple[Checked, Outcome]:
     """Check the files at `path` and, unless `dry_run` or a problem is found, write them."""
-    checked = check(read_source(path))
+    source = read_source(path)
+    try:
+        return await _import(settings, source, dry_run=dry_run)
+    finally:
+        source.close()
+
+
+async def _import(settings: Settings, source, *, dry_run: bool) -> tuple[Checked, Outcome]:
+    checked = check(source)
     if checked.errors or dry_run:
         return checked, Outcome()
     engine = make_engine(settings.database_url)

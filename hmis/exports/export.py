@@ -74,6 +74,7 @@ class Export:
         self.researcher = Visibility.of(context).role is Role.RESEARCHER
         self.ids = Ids()  # a researcher's, once their agreement is known (`check`)
         self.clients = 0
+        self.implementation_id: str | None = None
         # With a project or organization filter: the projects exported (Project.csv), the
         # only ones whose enrollments are written (every ProjectID then refers to a row).
         self.projects: set[uuid.UUID] | None = None
@@ -129,7 +130,16 @@ class Export:
             staff = list(
                 await session.scalars(select(s).where(s.date_deleted.is_(None)).order_by(s.id))
             )
+            u = models.HudUser
+            hud_users = list(
+                await session.scalars(
+                    select(u).where(u.date_deleted.is_(None)).order_by(u.source, u.user_id)
+                )
+            )
             first_entry = await session.scalar(select(func.min(models.Enrollment.entry_date)))
+            self.implementation_id = await session.scalar(
+                select(models.Installation.implementation_id)
+            )
         files.write(H.EXPORT, self._export_row(first_entry))
         if self._filter():
             self.projects = {row.id for row in project_rows}
@@ -137,8 +147,15 @@ class Export:
             organizations = [row for row in organizations if row.id in wanted]
         for row in organizations:
             files.write(H.ORGANIZATION, self._reference_row(H.ORGANIZATION, row))
+        written = set()
         for row in staff:
-            files.write(H.USER, self._user_row(row))
+            out = self._user_row(row)
+            written.add(out["UserID"])
+            files.write(H.USER, out)
+        for row in hud_users:  # the users of imported sources, under their source UserID
+            if row.user_id not in written:
+                written.add(row.user_id)
+                files.write(H.USER, self._hud_user_row(row))
         for row in project_rows:
             files.write(H.PROJECT, self._reference_row(H.PROJECT, row))
 
@@ -156,9 +173,19 @@ class Export:
             "SoftwareVersion": _software_version(),
             "CSVVersion": H.CSV_VERSION,
             "ExportPeriodType": "3" if self.scope.dated else "4",  # reporting period / other
-            "ExportDirective": "2",  # full refresh
+            # A full refresh (2) only when this export holds the whole source: unfiltered,
+            # undated, by an administrator. Else other (3): an importer must not delete what
+            # such an export leaves out (docs/hud-csv.md).
+            "ExportDirective": "2" if self._whole() else "3",
             "HashStatus": "1",  # unhashed
+            # This database (HUD: "unique to every source database"): with SourceName, the
+            # lineage an importer recognizes a later export of the same source by.
+            "ImplementationID": self.implementation_id or "",
         }
+
+    def _whole(self) -> bool:
+        role = Visibility.of(self.context).role
+        return role is Role.HMIS_ADMIN and not self.scope.dated and self._filter() is None
 
     def _reference_row(self, spec: H.HudFile, row: Any) -> dict[str, str]:
         out = {hud: H.text(getattr(row, key)) for hud, key in H.data_columns(spec.model).items()}
@@ -181,6 +208,20 @@ class Export:
         }
         if not self.researcher:  # staff contact details serve no research question
             for hud, key in H.data_columns(models.StaffUser).items():
+                out[hud] = H.text(getattr(row, key))
+            out["UserPhone"] = _digits(row.phone, 10)
+            out["UserExtension"] = _digits(row.extension, 5)
+        return out
+
+    def _hud_user_row(self, row: models.HudUser) -> dict[str, str]:
+        out = {
+            "UserID": row.user_id,
+            "ExportID": self.export_id,
+            "DateCreated": H.text(row.hud_date_created),
+            "DateUpdated": H.text(row.hud_date_updated),
+        }
+        if not self.researcher:
+            for hud, key in H.data_columns(models.HudUser).items():
                 out[hud] = H.text(getattr(row, key))
         return out
 
@@ -285,6 +326,17 @@ class Export:
             ExportID=self.export_id,
         )
         return out
+
+
+def _digits(value: str | None, length: int) -> str:
+    """HUD's UserPhone (10 digits) and UserExtension (up to 5) take digits only: our
+    "503-555-0142" is written 5035550142; a number that is not one in HUD's form is left
+    out rather than written wrong."""
+    digits = "".join(c for c in value or "" if c.isdigit())
+    if length == 10 and len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    ok = len(digits) == length if length == 10 else 0 < len(digits) <= length
+    return digits if ok else ""
 
 
 @cache  # a CoC has hundreds of writers and millions of records

@@ -45,17 +45,20 @@ ORGANIZATION = HudFile("Organization.csv", _split("""
 USER = HudFile("User.csv", _split("""
     UserID UserFirstName UserLastName UserPhone UserExtension UserEmail
     DateCreated DateUpdated DateDeleted ExportID
-"""), "UserID", models.StaffUser)  # fmt: skip
+"""), "UserID", models.HudUser)  # fmt: skip
 PROJECT = HudFile("Project.csv", _split("""
     ProjectID OrganizationID ProjectName ProjectCommonName OperatingStartDate OperatingEndDate
     ContinuumProject ProjectType HousingType RRHSubType ResidentialAffiliation TargetPopulation
     HOPWAMedAssistedLivingFac PITCount
 """) + STAMPS, "ProjectID", models.Project)  # fmt: skip
-# FY2026: Sex (4.21) in place of FY2024's gender columns; HispanicLatinaeo became HispanicLatinao.
+# FY2026: Sex (4.21) after DOBDataQuality in place of FY2024's gender columns (after
+# AdditionalRaceEthnicity); HispanicLatinaeo became HispanicLatinao. Enrollment.csv lost R3
+# SexualOrientation and C4 translation columns and gained V10 MentalHealthConsultation.
+# Verified against HUD's lists as recorded in docs/hud-mapping.md (tests/test_hud_spec.py).
 CLIENT = HudFile("Client.csv", _split("""
     PersonalID FirstName MiddleName LastName NameSuffix NameDataQuality SSN SSNDataQuality DOB
-    DOBDataQuality AmIndAKNative Asian BlackAfAmerican HispanicLatinao MidEastNAfrican
-    NativeHIPacific White RaceNone AdditionalRaceEthnicity Sex VeteranStatus
+    DOBDataQuality Sex AmIndAKNative Asian BlackAfAmerican HispanicLatinao MidEastNAfrican
+    NativeHIPacific White RaceNone AdditionalRaceEthnicity VeteranStatus
     YearEnteredService YearSeparated WorldWarII KoreanWar VietnamWar DesertStorm AfghanistanOEF
     IraqOIF IraqOND OtherTheater MilitaryBranch DischargeStatus
 """) + STAMPS, "PersonalID", models.Client)  # fmt: skip
@@ -65,15 +68,15 @@ ENROLLMENT = HudFile("Enrollment.csv", _split("""
     DateToStreetESSH TimesHomelessPastThreeYears MonthsHomelessPastThreeYears
     DisablingCondition DateOfEngagement MoveInDate DateOfPATHStatus ClientEnrolledInPATH
     ReasonNotEnrolled PercentAMI ReferralSource CountOutreachReferralApproaches
-    DateOfBCPStatus EligibleForRHY ReasonNoServices RunawayYouth SexualOrientation
-    SexualOrientationOther FormerWardChildWelfare ChildWelfareYears ChildWelfareMonths
-    FormerWardJuvenileJustice JuvenileJusticeYears JuvenileJusticeMonths UnemploymentFam
-    MentalHealthDisorderFam PhysicalDisabilityFam AlcoholDrugUseDisorderFam InsufficientIncome
-    IncarceratedParent TargetScreenReqd TimeToHousingLoss AnnualPercentAMI
-    LiteralHomelessHistory ClientLeaseholder HOHLeaseholder SubsidyRisk EvictionHistory
-    CriminalRecord IncarceratedAdult PrisonDischarge SexOffender DisabledHoH CurrentPregnant
-    SingleParent DependentUnder6 HH5Plus CoCPrioritized HPScreeningScore ThresholdScore
-    VAMCStation
+    DateOfBCPStatus EligibleForRHY ReasonNoServices RunawayYouth FormerWardChildWelfare
+    ChildWelfareYears ChildWelfareMonths FormerWardJuvenileJustice JuvenileJusticeYears
+    JuvenileJusticeMonths UnemploymentFam MentalHealthDisorderFam PhysicalDisabilityFam
+    AlcoholDrugUseDisorderFam InsufficientIncome IncarceratedParent VAMCStation
+    TargetScreenReqd TimeToHousingLoss AnnualPercentAMI LiteralHomelessHistory
+    ClientLeaseholder HOHLeaseholder SubsidyAtRisk EvictionHistory CriminalRecord
+    IncarceratedAdult PrisonDischarge SexOffender DisabledHoH CurrentPregnant SingleParent
+    DependentUnder6 HH5Plus CoCPrioritized HPScreeningScore ThresholdScore
+    MentalHealthConsultation
 """) + STAMPS, "EnrollmentID", models.Enrollment)  # fmt: skip
 EXIT = HudFile("Exit.csv", _split("""
     ExitID EnrollmentID PersonalID ExitDate Destination DestinationSubsidyType OtherDestination
@@ -90,7 +93,7 @@ EXIT = HudFile("Exit.csv", _split("""
 HEALTH_AND_DV = HudFile("HealthAndDV.csv", _split("""
     HealthAndDVID EnrollmentID PersonalID InformationDate DomesticViolenceSurvivor WhenOccurred
     CurrentlyFleeing GeneralHealthStatus DentalHealthStatus MentalHealthStatus PregnancyStatus
-    DueDate LifeValue SupportFromOthers BounceBack FeelingFrequency DataCollectionStage
+    DueDate DataCollectionStage
 """) + STAMPS, "HealthAndDVID", models.DomesticViolence)  # fmt: skip
 INCOME_BENEFITS = HudFile("IncomeBenefits.csv", _split("""
     IncomeBenefitsID EnrollmentID PersonalID InformationDate IncomeFromAnySource

@@ -1,7 +1,12 @@
 """Writing checked HUD CSV files: in one transaction, through the one write path
 (`hmis.db.history`: stamps with the importing writer, versions, audit), all or nothing.
 
-Idempotent: each source ID maps to the same row on every import (`validate.key`); a record
+Streamed: each file is read again a batch of rows at a time (`validate.rows`), and a batch
+costs the same few statements whatever its size (which of its records exist, the new ones
+inserted with their versions); the session lets go of a batch's rows once written, so memory
+holds the check's key sets, not the CoC.
+
+Idempotent: each source ID maps to the same row on every import (`reference.key`); a record
 that exists is updated with the fields that differ from what the importer sees (nothing, for
 the same file again), and a `DateDeleted` deletes it softly. New clients are created; no
 look-alike people are merged. The import's transaction time is the records' time (what the
@@ -12,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import select
@@ -22,9 +27,11 @@ from hmis.db import history, models
 from hmis.db.history import Writer
 
 from . import hud_csv as H
-from .validate import Checked, Problem, Row, key, names
+from .absent import delete_absent, find_absent, is_full_refresh
+from .reference import key, load_reference, source_of, utc
+from .validate import Checked, Problem, Row, names, rows
 
-CHUNK = 2000
+CHUNK = 1000
 START = 1  # DataCollectionStage: project start (Enrollment.csv DisablingCondition)
 
 
@@ -46,225 +53,149 @@ class Loader:
         self.checked = checked
         self.fy2024 = checked.fy2024
         self.may_administer = may_administer
-        export = checked.files[H.EXPORT.name]
-        values = export[0].values if export else {}
-        self.source = str(values.get("SourceID") or values.get("SourceName") or "")
+        self.source = source_of(checked)
         self.outcome = Outcome()
         self.project_orgs: dict[uuid.UUID, uuid.UUID] = {}
-        self.existing: set[uuid.UUID] = set()  # of the records this import writes
-        self.written = 0
 
     def key(self, spec: H.HudFile, value: str | None) -> uuid.UUID | None:
         return None if value is None else key(self.source, spec.name, value)
 
     async def run(self) -> Outcome:
-        await self._reference()
+        self.project_orgs = await load_reference(self)
         if self.outcome.errors:
             return self.outcome
-        f = self.checked.files
         # Every client this import writes, locked first (the write path's order: a refusal of
         # one of them is wholly before or after the import).
-        ids = [self.key(H.CLIENT, r.values["PersonalID"]) for r in f[H.CLIENT.name]]
-        await history.begin_write(self.session, clients=ids)
-        await self._find_existing()
-        clients = {}
-        for row in f[H.CLIENT.name]:
-            clients[row.values["PersonalID"]] = await self._client(row)
-        enrollments: dict[str, tuple[uuid.UUID, uuid.UUID | None]] = {}
-        for row in f[H.ENROLLMENT.name]:
-            enrollments[row.values["EnrollmentID"]] = await self._enrollment(row, clients)
-        for row in f[H.EXIT.name]:
-            await self._record(H.EXIT, row, clients, enrollments)
-        for spec in H.AGENCY_ONLY:
-            for row in f[spec.name]:
-                await self._record(spec, row, clients, enrollments)
+        absent = await find_absent(self) if is_full_refresh(self.checked) else []
+        ids = {self.key(H.CLIENT, k) for k in self.checked.keys[H.CLIENT.name]}
+        await history.begin_write(self.session, clients=ids | {c for _m, _r, c in absent})
+        for spec in (H.CLIENT, H.ENROLLMENT, H.EXIT, *H.AGENCY_ONLY):
+            batches = rows(self.checked, spec)
+            while batch := list(islice(batches, CHUNK)):
+                await self._batch(spec, batch)
+                # Let go of the batch's rows and versions: memory stays flat.
+                self.session.expunge_all()
+        self.outcome.deleted += await delete_absent(self, absent)
         return self.outcome
 
-    async def _find_existing(self) -> None:
-        """Which of the records the files name exist already: one query per few thousand, so
-        a new record is created without looking it up first."""
-        f = self.checked.files
-        for spec in (H.CLIENT, H.ENROLLMENT, H.EXIT, *H.AGENCY_ONLY):
-            keys = [self.key(spec, r.values[spec.key]) for r in f[spec.name]]
-            if spec is H.ENROLLMENT:  # and the HEALTH records of their DisablingCondition
-                health = [uuid.uuid5(k, H.DISABLING_CONDITION) for k in keys]
-                await self._existing_among(models.HealthRecord, health)
-            await self._existing_among(spec.model, keys)
+    # --- a batch of one file's rows --------------------------------------------------------
 
-    async def _existing_among(self, model, keys: list[uuid.UUID]) -> None:
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
-            found = await self.session.scalars(select(model.id).where(model.id.in_(chunk)))
-            self.existing.update(found)
+    async def _batch(self, spec: H.HudFile, batch: list[Row]) -> None:
+        model = spec.model
+        ids = [self.key(spec, r.values[spec.key]) for r in batch]
+        existing = await self._existing(model, ids)
+        owners = await self._owners(spec, batch)
+        new, health = [], []
+        for row, record_id in zip(batch, ids, strict=True):
+            values, owner = self._values(spec, row, record_id, owners)
+            found = existing.get(record_id)
+            if found is None:
+                if row.values.get("DateDeleted") is None:  # else deleted before we had it
+                    new.append(self._new(values, owner, record_id, row))
+            else:
+                await self._change(found, values, row)
+            if spec is H.ENROLLMENT:
+                health.append((row, record_id, values["client_id"], owner))
+        await history.create_many(self.session, self.writer, model, new)
+        self.outcome.created += len(new)
+        if health:
+            await self._disabling_conditions(health)
 
-    # --- organizations and projects (reference data) ---------------------------------------
+    async def _existing(self, model, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        found = await self.session.scalars(select(model).where(model.id.in_(ids)))
+        return {row.id: row for row in found}
 
-    async def _reference(self) -> None:
-        f = self.checked.files
-        orgs = {
-            self.key(H.ORGANIZATION, r.values["OrganizationID"]): r for r in f[H.ORGANIZATION.name]
-        }
-        existing = set(
-            await self.session.scalars(
-                select(models.Organization.id).where(models.Organization.id.in_(list(orgs)))
-            )
+    async def _owners(self, spec: H.HudFile, batch: list[Row]) -> dict[uuid.UUID, uuid.UUID]:
+        """Each enrollment's organization, for the records that refer to one (one query)."""
+        if spec is H.CLIENT or spec is H.ENROLLMENT:
+            return {}
+        wanted = {self.key(H.ENROLLMENT, r.values.get("EnrollmentID")) for r in batch} - {None}
+        if not wanted:
+            return {}
+        e = models.Enrollment
+        found = await self.session.execute(
+            select(e.id, e.organization_id).where(e.id.in_(list(wanted)))
         )
-        used = {r.values.get("ProjectID") for r in f[H.ENROLLMENT.name]}
-        for row in f[H.PROJECT.name]:
-            project_id = self.key(H.PROJECT, row.values["ProjectID"])
-            org_id = self.key(H.ORGANIZATION, row.values["OrganizationID"])
-            self.project_orgs[project_id] = org_id
-            if not self.may_administer:
-                # A service account imports its own organization's projects only.
-                if row.values["ProjectID"] in used and org_id != self.writer.organization_id:
-                    self.outcome.errors.append(
-                        Problem(
-                            H.PROJECT.name,
-                            row.line,
-                            "OrganizationID",
-                            "not your organization's project",
-                        )
-                    )
-                continue
-            if org_id not in existing:
-                await self._add(models.Organization, H.ORGANIZATION, orgs[org_id], org_id)
-                existing.add(org_id)
-            if await self.session.get(models.Project, project_id) is None:
-                await self._add(models.Project, H.PROJECT, row, project_id, organization_id=org_id)
-        if not self.may_administer:
-            known = set(
-                await self.session.scalars(
-                    select(models.Project.id).where(models.Project.id.in_(list(self.project_orgs)))
-                )
-            )
-            for row in f[H.ENROLLMENT.name]:
-                project_id = self.key(H.PROJECT, row.values["ProjectID"])
-                if (
-                    project_id not in known
-                    and self.project_orgs.get(project_id) == self.writer.organization_id
-                ):
-                    self.outcome.errors.append(
-                        Problem(
-                            H.ENROLLMENT.name,
-                            row.line,
-                            "ProjectID",
-                            "no such project in the HMIS (an administrator adds projects)",
-                        )
-                    )
+        return dict(found.all())
 
-    async def _add(self, model, spec: H.HudFile, row: Row, row_id, **extra) -> None:
-        values = {k: row.values.get(name) for name, k in names(model).items()}
+    def _values(self, spec: H.HudFile, row: Row, record_id, owners) -> tuple[dict, Any]:
+        model = spec.model
         values = {
-            k: bool(v) if k in ("victim_service_provider", "continuum_project") else v
-            for k, v in values.items()
-            if v is not None
-        }
-        stamps = {
-            "date_created": _utc(row.values.get("DateCreated")),
-            "date_updated": _utc(row.values.get("DateUpdated")),
-        }
-        values.update({k: v for k, v in stamps.items() if v is not None})
-        self.session.add(model(id=row_id, **values, **extra))
-        await self.session.flush()
-
-    # --- client data ---------------------------------------------------------------------
-
-    def _values(self, model, row: Row) -> dict[str, Any]:
-        return {
             k: row.values.get(name)
             for name, k in names(model, self.fy2024).items()
             if name in row.values
         }
-
-    async def _client(self, row: Row) -> uuid.UUID:
-        client_id = self.key(H.CLIENT, row.values["PersonalID"])
-        values = self._values(models.Client, row)
-        if self.fy2024:
-            values.pop("sex", None)  # FY2024 had no Sex: never inferred from gender
-        await self._write(models.Client, client_id, values, row)
-        return client_id
-
-    async def _enrollment(self, row: Row, clients) -> tuple[uuid.UUID, uuid.UUID]:
-        enrollment_id = self.key(H.ENROLLMENT, row.values["EnrollmentID"])
-        project_id = self.key(H.PROJECT, row.values["ProjectID"])
-        owner = self.project_orgs.get(project_id) or await self.session.scalar(
-            select(models.Project.organization_id).where(models.Project.id == project_id)
-        )
-        values = self._values(models.Enrollment, row)
-        values.update(client_id=clients[row.values["PersonalID"]], project_id=project_id)
-        await self._write(models.Enrollment, enrollment_id, values, row, owner=owner)
-        condition = row.values.get(H.DISABLING_CONDITION)
-        if condition is not None:
-            health_id = uuid.uuid5(enrollment_id, H.DISABLING_CONDITION)
-            await self._write(
-                models.HealthRecord,
-                health_id,
-                {
-                    "client_id": values["client_id"],
-                    "enrollment_id": enrollment_id,
-                    "information_date": row.values["EntryDate"],
-                    "data_collection_stage": START,
-                    "disabling_condition": condition,
-                },
-                row,
-                owner=owner,
-            )
-        return enrollment_id, owner
-
-    async def _record(self, spec: H.HudFile, row: Row, clients, enrollments) -> None:
-        record_id = self.key(spec, row.values[spec.key])
-        values = self._values(spec.model, row)
-        values["client_id"] = clients[row.values["PersonalID"]]
         owner = None
-        if row.values.get("EnrollmentID") is not None:
-            values["enrollment_id"], owner = enrollments[row.values["EnrollmentID"]]
-        await self._write(spec.model, record_id, values, row, owner=owner)
+        if spec is H.CLIENT:
+            if self.fy2024:
+                values.pop("sex", None)  # FY2024 had no Sex: never inferred from gender
+            return values, None
+        values["client_id"] = self.key(H.CLIENT, row.values["PersonalID"])
+        if spec is H.ENROLLMENT:
+            values["project_id"] = self.key(H.PROJECT, row.values["ProjectID"])
+            owner = self.project_orgs.get(values["project_id"])
+        elif row.values.get("EnrollmentID") is not None:
+            values["enrollment_id"] = self.key(H.ENROLLMENT, row.values["EnrollmentID"])
+            owner = owners.get(values["enrollment_id"])
+        return values, owner
 
-    async def _write(
-        self, model, record_id: uuid.UUID, values: dict, row: Row, *, owner: uuid.UUID | None = None
-    ) -> None:
-        """Create, update or delete one record through the write path; the source's HUD
-        stamps are kept beside ours (`ClientData.hud_*`)."""
-        deleted = row.values.get("DateDeleted") is not None
-        await self._release()
-        existing = None
-        if record_id in self.existing:
-            existing = await self.session.get(model, record_id)
-        if existing is None:
-            if deleted:
-                return  # deleted at the source before we ever had it
-            if owner is not None:
-                values["organization_id"] = owner
-            made = await history.create(self.session, self.writer, model, id=record_id, **values)
-            _keep_stamps(made, row, created=True)
-            self.outcome.created += 1
-        elif deleted:
+    def _new(self, values: dict, owner, record_id: uuid.UUID, row: Row) -> dict:
+        made = dict(values, id=record_id, **self._stamps(row, created=True))
+        if owner is not None:
+            made["organization_id"] = owner
+        return made
+
+    def _stamps(self, row: Row, *, created: bool) -> dict[str, Any]:
+        """The source's own record of when and by whom (not client data: no version)."""
+        stamps = {
+            "hud_date_updated": utc(row.values.get("DateUpdated")),
+            "hud_user_id": row.values.get("UserID"),
+            "hud_source": self.source,
+        }
+        if created:
+            stamps["hud_date_created"] = utc(row.values.get("DateCreated"))
+        return stamps
+
+    async def _change(self, existing, values: dict, row: Row) -> None:
+        """An existing record: deleted, updated with what differs from the importer's view,
+        or left alone."""
+        if row.values.get("DateDeleted") is not None:
             if existing.date_deleted is None:
                 await history.delete(self.session, self.writer, existing)
                 self.outcome.deleted += 1
-        elif await history.update(self.session, self.writer, existing, values):
-            _keep_stamps(existing, row, created=False)
+            return
+        # An administrator's view is the current row (as_of.view): what equals it is what
+        # `history.update` would leave alone, known without reading it again.
+        administrator = self.writer.organization_id is None and existing.date_deleted is None
+        if administrator and all(getattr(existing, k) == v for k, v in values.items()):
+            self.outcome.unchanged += 1
+            return
+        if await history.update(self.session, self.writer, existing, values):
+            for name, value in self._stamps(row, created=False).items():
+                setattr(existing, name, value)
             self.outcome.updated += 1
         else:
             self.outcome.unchanged += 1
 
-    async def _release(self) -> None:
-        """Let go of the rows written so far now and then: memory stays bounded by the
-        files, not by the rows and versions of a whole CoC."""
-        self.written += 1
-        if self.written % CHUNK == 0:
-            await self.session.flush()
-            self.session.expunge_all()
-
-
-def _keep_stamps(record, row: Row, *, created: bool) -> None:
-    """The source's own record of when and by whom (not client data: no version)."""
-    if created:
-        record.hud_date_created = _utc(row.values.get("DateCreated"))
-    record.hud_date_updated = _utc(row.values.get("DateUpdated"))
-    record.hud_user_id = row.values.get("UserID")
-
-
-def _utc(value):
-    """HUD timestamps carry no zone; ours are UTC (and exports write UTC)."""
-    return value.replace(tzinfo=UTC) if value is not None else None
+    async def _disabling_conditions(self, enrollments: list) -> None:
+        """Enrollment.csv DisablingCondition is our HEALTH record taken at project start."""
+        ids = [uuid.uuid5(e, H.DISABLING_CONDITION) for _row, e, _c, _o in enrollments]
+        existing = await self._existing(models.HealthRecord, ids)
+        new = []
+        for (row, enrollment_id, client_id, owner), health_id in zip(enrollments, ids, strict=True):
+            condition = row.values.get(H.DISABLING_CONDITION)
+            if condition is None:
+                continue
+            values = {
+                "client_id": client_id,
+                "enrollment_id": enrollment_id,
+                "information_date": row.values["EntryDate"],
+                "data_collection_stage": START,
+                "disabling_condition": condition,
+            }
+            if health_id in existing:
+                await self._change(existing[health_id], values, row)
+            elif row.values.get("DateDeleted") is None:
+                new.append(self._new(values, owner, health_id, row))
+        await history.create_many(self.session, self.writer, models.HealthRecord, new)
+        self.outcome.created += len(new)

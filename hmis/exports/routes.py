@@ -29,7 +29,8 @@ from hmis.errors import Forbidden
 from .command import Rejected, write
 from .export import Export, Scope
 from .files import CsvFiles
-from .validate import check, read_zip
+from .source import read_zip
+from .validate import check
 
 log = logging.getLogger("hmis")
 PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}

@@ -6,19 +6,20 @@ timestamp is expected, a blank HUD-list cell read as 99 "data not collected", an
 what is ambiguous or would change meaning is an error (an unknown code, a broken reference, a
 duplicate primary key, an unparseable date). FY2024 files are read too: their gender columns
 fill the local gender element, their `HispanicLatinaeo` the renamed race column.
+
+Files are streamed (`source.Source`): the check keeps only what the references between files
+need (sets of keys, an enrollment's client, a household's head), never the rows, and the
+writer reads each file again (`rows`), so memory does not grow with the rows of an import.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-import uuid
-import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Boolean, Date, Integer, Numeric, SmallInteger, String
@@ -26,6 +27,7 @@ from sqlalchemy import Boolean, Date, Integer, Numeric, SmallInteger, String
 from hmis import hud
 
 from . import hud_csv as H
+from .source import Source
 
 TIMESTAMPS = ("DateCreated", "DateUpdated", "DateDeleted")
 # The code list of each coded column (HUD's lists; DisabilityResponse also takes 4.10.2).
@@ -87,13 +89,18 @@ class Row:
 
 @dataclass
 class Checked:
-    """The files read and checked: rows by file, and every problem found."""
+    """What the check found: every problem, and the keys the writer and the references need
+    (not the rows: `rows` reads a file again)."""
 
-    files: dict[str, list[Row]] = field(default_factory=dict)
+    source: Source | None = None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     fy2024: bool = False
+    export: dict[str, Any] = field(default_factory=dict)  # the Export.csv row
     users: set[str] = field(default_factory=set)
+    keys: dict[str, set[str]] = field(default_factory=dict)  # each file's primary keys
+    enrollments: dict[str, str] = field(default_factory=dict)  # EnrollmentID -> PersonalID
+    projects_used: set[str] = field(default_factory=set)  # the ProjectIDs enrollments name
 
     def error(self, file: str, line: int, column: str, message: str) -> None:
         self.errors.append(Problem(file, line, column, message))
@@ -102,20 +109,13 @@ class Checked:
         self.warnings.append(Problem(file, line, column, message))
 
 
-def read_source(path: Path) -> dict[str, str]:
-    """The CSV files of a folder or a zip, by file name (without folders)."""
-    if path.is_dir():
-        return {p.name: p.read_text(encoding="utf-8-sig") for p in sorted(path.glob("*.csv"))}
-    return read_zip(path.read_bytes())
+class _Quiet:
+    """The writer's second reading: the problems were reported by the check."""
 
+    def error(self, *_args) -> None:
+        pass
 
-def read_zip(content: bytes) -> dict[str, str]:
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        return {
-            Path(name).name: archive.read(name).decode("utf-8-sig")
-            for name in archive.namelist()
-            if name.lower().endswith(".csv")
-        }
+    warn = error
 
 
 # --- columns: type, length, required -----------------------------------------------------
@@ -187,66 +187,98 @@ def _kind(column) -> Column:
 # --- reading one file ----------------------------------------------------------------------
 
 
-def check(sources: dict[str, str]) -> Checked:
-    """Read and check every file; `Checked.errors` empty means it may be written."""
-    out = Checked()
-    client = sources.get(H.CLIENT.name, "")
-    header = client.splitlines()[0] if client else ""
-    out.fy2024 = "HispanicLatinaeo" in header.split(",") or "Woman" in header.split(",")
+def check(source: Source) -> Checked:
+    """Read and check every file, a row at a time; `Checked.errors` empty means it may be
+    written."""
+    out = Checked(source=source)
+    out.fy2024 = _is_fy2024(source)
     for spec in H.FILES:
-        if spec.name not in sources:
+        out.keys[spec.name] = set()
+        if spec.name not in source:
             if spec in (H.EXPORT, H.CLIENT):
                 out.error(spec.name, 0, "", "file missing")
-            out.files[spec.name] = []
             continue
-        out.files[spec.name] = _read(out, spec, sources[spec.name])
-    out.users = {r.values["UserID"] for r in out.files[H.USER.name] if r.values.get("UserID")}
-    _references(out)
+        _check_file(out, spec)
     return out
 
 
-def _read(out: Checked, spec: H.HudFile, text: str) -> list[Row]:
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        out.error(spec.name, 1, "", "the file is empty (no header)")
-        return []
-    kinds = (
-        columns(spec, out.fy2024) if spec is not H.EXPORT else {"ExportID": Column("id", 32, True)}
-    )
-    for name, kind in kinds.items():
-        if kind.required and name not in header:
-            out.error(spec.name, 1, name, "required column missing")
-    rows, keys = [], {}
-    for line, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            out.error(spec.name, line, "", f"{len(cells)} cells, the header has {len(header)}")
-            continue
-        values = {}
-        for name, cell in zip(header, cells, strict=True):
-            kind = kinds.get(name)
-            if kind is None:
-                continue  # a HUD column we do not model
-            values[name] = _cell(out, spec.name, line, name, cell, kind)
-        key = values.get(spec.key)
-        if key is not None:
-            if key in keys:
-                out.error(
-                    spec.name,
-                    line,
-                    spec.key,
-                    f"duplicate {spec.key} {key!r} (first on row {keys[key]})",
-                )
+def rows(checked: Checked, spec: H.HudFile) -> Iterator[Row]:
+    """A checked file's rows, parsed again one at a time (for the writer)."""
+    if checked.source is None or spec.name not in checked.source:
+        return
+    yield from _rows(_Quiet(), checked.source, spec, checked.fy2024)
+
+
+def _is_fy2024(source: Source) -> bool:
+    if H.CLIENT.name not in source:
+        return False
+    with source.open(H.CLIENT.name) as handle:
+        header = [h.strip() for h in next(csv.reader(handle), [])]
+    return "HispanicLatinaeo" in header or "Woman" in header
+
+
+def _rows(sink, source: Source, spec: H.HudFile, fy2024: bool) -> Iterator[Row]:
+    with source.open(spec.name) as handle:
+        reader = csv.reader(handle)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            sink.error(spec.name, 1, "", "the file is empty (no header)")
+            return
+        if spec is H.EXPORT:
+            kinds = {"ExportID": Column("id", 32, True), **EXPORT_COLUMNS}
+        else:
+            kinds = columns(spec, fy2024)
+        for name, kind in kinds.items():
+            if kind.required and name not in header:
+                sink.error(spec.name, 1, name, "required column missing")
+        for line, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
                 continue
-            keys[key] = line
-        rows.append(Row(line, values))
-    return rows
+            if len(cells) != len(header):
+                sink.error(spec.name, line, "", f"{len(cells)} cells, the header has {len(header)}")
+                continue
+            values = {}
+            for name, cell in zip(header, cells, strict=True):
+                kind = kinds.get(name)
+                if kind is not None:  # else a HUD column we do not model
+                    values[name] = _cell(sink, spec.name, line, name, cell, kind)
+            yield Row(line, values)
 
 
-def _cell(out: Checked, file: str, line: int, name: str, cell: str, kind: Column) -> Any:
+# What the import reads of Export.csv: the source's identity and what kind of export it is.
+EXPORT_COLUMNS = {
+    "SourceID": Column("text", 350),
+    "SourceName": Column("text", 50),
+    "ExportPeriodType": Column("int"),
+    "ExportDirective": Column("int"),
+    "ExportStartDate": Column("date"),
+    "ExportEndDate": Column("date"),
+    "ImplementationID": Column("text", 200),
+}
+
+
+def _check_file(out: Checked, spec: H.HudFile) -> None:
+    seen: dict[str, int] = {}  # key -> first line
+    households: dict[str, list] = {}  # HouseholdID -> [first line, a head seen]
+    exits: dict[str, int] = {}  # EnrollmentID -> line of its exit
+    for row in _rows(out, out.source, spec, out.fy2024):
+        key = row.values.get(spec.key)
+        if key is not None:
+            if key in seen:
+                out.error(spec.name, row.line, spec.key,
+                          f"duplicate {spec.key} {key!r} (first on row {seen[key]})")  # fmt: skip
+                continue
+            seen[key] = row.line
+        _references(out, spec, row, households, exits)
+    out.keys[spec.name] = set(seen)
+    for household, (line, head) in households.items():
+        if not head:
+            out.warn(H.ENROLLMENT.name, line, "HouseholdID",
+                     f"household {household!r} has no head (RelationshipToHoH 1)")  # fmt: skip
+
+
+def _cell(out, file: str, line: int, name: str, cell: str, kind: Column) -> Any:
     text = cell.strip()
     if text != cell:
         out.warn(file, line, name, "whitespace trimmed")
@@ -312,78 +344,48 @@ def _known(codes, value: int) -> bool:
     return any(value in {int(m) for m in lst} for lst in lists)
 
 
-# --- references between files --------------------------------------------------------------
+# --- references between files (each refers only to files read before it) ------------------
 
 
-def _references(out: Checked) -> None:
-    f = out.files
-    clients = {r.values.get("PersonalID") for r in f[H.CLIENT.name]}
-    projects = {r.values.get("ProjectID") for r in f[H.PROJECT.name]}
-    organizations = {r.values.get("OrganizationID") for r in f[H.ORGANIZATION.name]}
-    enrollments = {r.values.get("EnrollmentID"): r for r in f[H.ENROLLMENT.name]}
-    for row in f[H.PROJECT.name]:
-        if row.values.get("OrganizationID") not in organizations:
-            out.error(
-                H.PROJECT.name,
-                row.line,
-                "OrganizationID",
-                "no such organization in Organization.csv",
-            )
-    heads: dict[str, list[Row]] = {}
-    for row in f[H.ENROLLMENT.name]:
-        _refer(out, H.ENROLLMENT, row, "PersonalID", clients, "Client.csv")
-        _refer(out, H.ENROLLMENT, row, "ProjectID", projects, "Project.csv")
-        if row.values.get("HouseholdID"):
-            heads.setdefault(row.values["HouseholdID"], []).append(row)
-    for household, rows in heads.items():
-        if not any(r.values.get("RelationshipToHoH") == 1 for r in rows):
-            out.warn(
-                H.ENROLLMENT.name,
-                rows[0].line,
-                "HouseholdID",
-                f"household {household!r} has no head (RelationshipToHoH 1)",
-            )
-    for spec in (H.EXIT, *H.AGENCY_ONLY):
-        for row in f[spec.name]:
-            _refer(out, spec, row, "PersonalID", clients, "Client.csv")
-            enrollment = row.values.get("EnrollmentID")
-            if enrollment is None:
-                continue
-            if enrollment not in enrollments:
-                out.error(
-                    spec.name, row.line, "EnrollmentID", "no such enrollment in Enrollment.csv"
-                )
-            elif enrollments[enrollment].values.get("PersonalID") != row.values.get("PersonalID"):
+def _references(out: Checked, spec: H.HudFile, row: Row, households: dict, exits: dict) -> None:
+    v = row.values
+    if spec is H.EXPORT and not out.export:
+        out.export = v
+    elif spec is H.USER and v.get("UserID"):
+        out.users.add(v["UserID"])
+    elif spec is H.PROJECT:
+        _refer(out, spec, row, "OrganizationID", out.keys[H.ORGANIZATION.name], "Organization.csv")
+    elif spec is H.ENROLLMENT:
+        _refer(out, spec, row, "PersonalID", out.keys[H.CLIENT.name], "Client.csv")
+        _refer(out, spec, row, "ProjectID", out.keys[H.PROJECT.name], "Project.csv")
+        out.projects_used.add(v.get("ProjectID"))
+        if v.get("EnrollmentID") is not None:
+            out.enrollments[v["EnrollmentID"]] = v.get("PersonalID")
+        if v.get("HouseholdID"):
+            found = households.setdefault(v["HouseholdID"], [row.line, False])
+            found[1] = found[1] or v.get("RelationshipToHoH") == 1
+    elif spec is H.EXIT or spec in H.AGENCY_ONLY:
+        _refer(out, spec, row, "PersonalID", out.keys[H.CLIENT.name], "Client.csv")
+        enrollment = v.get("EnrollmentID")
+        if enrollment is not None:
+            if enrollment not in out.enrollments:
+                out.error(spec.name, row.line, "EnrollmentID",
+                          "no such enrollment in Enrollment.csv")  # fmt: skip
+            elif out.enrollments[enrollment] != v.get("PersonalID"):
                 out.error(spec.name, row.line, "PersonalID", "not the enrollment's PersonalID")
-    exits: dict[str, int] = {}
-    for row in f[H.EXIT.name]:
-        enrollment = row.values.get("EnrollmentID")
-        if enrollment in exits and not row.values.get("DateDeleted"):
-            out.error(
-                H.EXIT.name,
-                row.line,
-                "EnrollmentID",
-                f"a second exit of the enrollment (first on row {exits[enrollment]})",
-            )
-        exits.setdefault(enrollment, row.line)
-    for spec in (H.CLIENT, H.ENROLLMENT, H.EXIT, *H.AGENCY_ONLY):
-        for row in f[spec.name]:
-            user = row.values.get("UserID")
-            if user and user not in out.users:
-                out.warn(spec.name, row.line, "UserID", "not in User.csv; recorded as unknown")
+        if spec is H.EXIT and not v.get("DateDeleted"):
+            if enrollment in exits:
+                first = exits[enrollment]
+                message = f"a second exit of the enrollment (first on row {first})"
+                out.error(spec.name, row.line, "EnrollmentID", message)
+            exits.setdefault(enrollment, row.line)
+    if spec in (H.CLIENT, H.ENROLLMENT, H.EXIT, *H.AGENCY_ONLY):
+        user = v.get("UserID")
+        if user and user not in out.users:
+            out.warn(spec.name, row.line, "UserID", "not in User.csv; recorded as unknown")
 
 
 def _refer(out: Checked, spec: H.HudFile, row: Row, name: str, known: set, where: str) -> None:
     value = row.values.get(name)
     if value is not None and value not in known:
         out.error(spec.name, row.line, name, f"no such {name} in {where}")
-
-
-def key(source: str, file: str, value: str) -> uuid.UUID:
-    """Our key for a source's ID: the ID itself when it is a UUID (our own exports), else a
-    name-based UUID of the source, file and ID, so the same record maps to the same row on
-    every import of the same source."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return uuid.uuid5(uuid.NAMESPACE_URL, f"hmis-csv:{source}:{file}:{value}")

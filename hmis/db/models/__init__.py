@@ -4,10 +4,10 @@ from .agency import CaseNote, Contact, Disability, DomesticViolence, HealthRecor
 from .audit import AuditChain, AuditEvent
 from .base import Base, ClientData
 from .clients import Client
-from .clock import WriteClock
+from .clock import Installation, WriteClock
 from .history import RecordVersion
 from .merges import ClientMerge
-from .organizations import Organization, Project, StaffUser
+from .organizations import HudUser, Organization, Project, StaffUser
 from .rights import (
     ClientLogin,
     Complaint,
@@ -41,7 +41,7 @@ __all__ = [
     "AuditChain", "AuditEvent", "Base", "CaseManagerAssignment", "CaseNote", "Client", "ClientData",
     "ClientLogin", "ClientMerge", "Complaint", "ComplaintEvent", "Contact", "CorrectionRequest",
     "Disability", "Disclosure", "DomesticViolence", "Enrollment", "Exit", "HealthRecord",
-    "IncomeBenefit", "Organization", "PrivacyNotice", "Project", "RecordVersion",
-    "RefusalCoverage", "ResearchAgreement", "ResearchConsent", "SharingRefusal", "StaffUser",
-    "WriteClock", "CLIENT_DATA_MODELS", "MODELS_BY_TABLE",
+    "HudUser", "IncomeBenefit", "Installation", "Organization", "PrivacyNotice", "Project",
+    "RecordVersion", "RefusalCoverage", "ResearchAgreement", "ResearchConsent", "SharingRefusal",
+    "StaffUser", "WriteClock", "CLIENT_DATA_MODELS", "MODELS_BY_TABLE",
 ]  # fmt: skip

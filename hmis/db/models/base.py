@@ -117,6 +117,9 @@ class ClientData:
     hud_date_created: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     hud_date_updated: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     hud_user_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The export lineage it was imported from (Export.csv SourceID, else SourceName): a full
+    # refresh of that source deletes what it no longer holds (docs/hud-csv.md).
+    hud_source: Mapped[str | None] = mapped_column(String(350), nullable=True)
 
     STAMP_COLUMNS: ClassVar[frozenset[str]] = frozenset(
         {
@@ -132,6 +135,7 @@ class ClientData:
             "hud_date_created",
             "hud_date_updated",
             "hud_user_id",
+            "hud_source",
         }
     )
 

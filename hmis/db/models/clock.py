@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -16,3 +16,12 @@ class WriteClock(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_write_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Installation(Base):
+    """This database's HUD ImplementationID, made once by its migration (Export.csv)."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    implementation_id: Mapped[str] = mapped_column(String(32), nullable=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Integer, String, func, text
+from sqlalchemy import Boolean, Date, Integer, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, col, fk
@@ -68,3 +68,24 @@ class StaffUser(Timestamps, Base):
     email: Mapped[str | None] = col(String(320), hud="UserEmail")
     # The OIDC subject this person signs in with, when they have a login.
     subject: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
+
+
+class HudUser(Base):
+    """A user of a HUD CSV source (User.csv of an administrator's import): recorded under the
+    source's UserID so records keep naming who wrote them and exports carry them again. Not
+    a login and not staff of an organization (HUD's User.csv names none)."""
+
+    __tablename__ = "hud_users"
+    __table_args__ = (UniqueConstraint("source", "user_id", name="uq_hud_users_source_user"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(350), nullable=False)
+    user_id: Mapped[str] = col(String(32), nullable=False, hud="UserID")
+    first_name: Mapped[str | None] = col(String(50), hud="UserFirstName")
+    last_name: Mapped[str | None] = col(String(50), hud="UserLastName")
+    phone: Mapped[str | None] = col(String(10), hud="UserPhone")
+    extension: Mapped[str | None] = col(String(5), hud="UserExtension")
+    email: Mapped[str | None] = col(String(320), hud="UserEmail")
+    hud_date_created: Mapped[datetime] = col(UTCDateTime(), nullable=False, hud="DateCreated")
+    hud_date_updated: Mapped[datetime] = col(UTCDateTime(), nullable=False, hud="DateUpdated")
+    date_deleted: Mapped[datetime | None] = col(UTCDateTime(), hud="DateDeleted")

@@ -1,0 +1,147 @@
+"""An import's reference data: organizations, projects and the source's users (small files,
+read whole), and the source lineage every imported record is marked with."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from hmis.db import models
+
+from . import hud_csv as H
+from .validate import Checked, Problem, Row, names, rows
+
+if TYPE_CHECKING:
+    from .load import Loader
+
+
+def source_of(checked: Checked) -> str:
+    """The export lineage: Export.csv SourceID, else SourceName, after the ImplementationID
+    (the source database) when there is one: what makes the same source IDs map to the same
+    rows, and what a full refresh may delete from."""
+    values = checked.export
+    source = str(values.get("SourceID") or values.get("SourceName") or "")
+    implementation = values.get("ImplementationID")
+    return f"{implementation}:{source}" if implementation else source
+
+
+def key(source: str, file: str, value: str) -> uuid.UUID:
+    """Our key for a source's ID: the ID itself when it is a UUID (our own exports), else a
+    name-based UUID of the source, file and ID, so the same record maps to the same row on
+    every import of the same source."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"hmis-csv:{source}:{file}:{value}")
+
+
+async def load_reference(loader: Loader) -> dict[uuid.UUID, uuid.UUID]:
+    """Add the organizations and projects the files name (administrators only), record the
+    source's users, and return every known project's organization."""
+    session, checked = loader.session, loader.checked
+    p = models.Project
+    known = dict((await session.execute(select(p.id, p.organization_id))).all())
+    in_file = {}
+    used = checked.projects_used
+    orgs = {
+        loader.key(H.ORGANIZATION, r.values["OrganizationID"]): r
+        for r in rows(checked, H.ORGANIZATION)
+    }
+    existing_orgs = set(await session.scalars(select(models.Organization.id)))
+    for row in rows(checked, H.PROJECT):
+        project_id = loader.key(H.PROJECT, row.values["ProjectID"])
+        org_id = loader.key(H.ORGANIZATION, row.values["OrganizationID"])
+        in_file[project_id] = org_id
+        if not loader.may_administer:
+            # A service account imports its own organization's projects only.
+            if row.values["ProjectID"] in used and org_id != loader.writer.organization_id:
+                loader.outcome.errors.append(
+                    Problem(
+                        H.PROJECT.name,
+                        row.line,
+                        "OrganizationID",
+                        "not your organization's project",
+                    )  # fmt: skip
+                )
+            continue
+        if org_id not in existing_orgs:
+            _add(session, models.Organization, orgs[org_id], org_id)
+            existing_orgs.add(org_id)
+        if project_id not in known:
+            _add(session, models.Project, row, project_id, organization_id=org_id)
+            known[project_id] = org_id
+    await session.flush()
+    if not loader.may_administer:
+        _unknown_projects(loader, known, in_file)
+    else:
+        await _users(loader)
+    return {**in_file, **known}
+
+
+def _unknown_projects(loader: Loader, known: dict, in_file: dict) -> None:
+    for row in rows(loader.checked, H.ENROLLMENT):
+        project_id = loader.key(H.PROJECT, row.values["ProjectID"])
+        if project_id not in known and in_file.get(project_id) == loader.writer.organization_id:
+            loader.outcome.errors.append(
+                Problem(
+                    H.ENROLLMENT.name,
+                    row.line,
+                    "ProjectID",
+                    "no such project in the HMIS (an administrator adds projects)",
+                )  # fmt: skip
+            )
+
+
+def _add(session, model, row: Row, row_id, **extra) -> None:
+    values = {k: row.values.get(name) for name, k in names(model).items()}
+    values = {
+        k: bool(v) if k in ("victim_service_provider", "continuum_project") else v
+        for k, v in values.items()
+        if v is not None
+    }
+    for name, column in (("DateCreated", "date_created"), ("DateUpdated", "date_updated")):
+        if row.values.get(name) is not None:
+            values[column] = utc(row.values[name])
+    session.add(model(id=row_id, **values, **extra))
+
+
+async def _users(loader: Loader) -> None:
+    """User.csv of an administrator's import: each user recorded (or updated) under the
+    source's UserID, unless one of our staff already exports as that UserID (the same person
+    coming back: our own export imported here). A service account's User.csv is checked,
+    not stored: staff details are the administrators' to add."""
+    from .export import user_id  # the UserID our own staff export under
+
+    session, u = loader.session, models.HudUser
+    ours = set()
+    for staff in await session.scalars(select(models.StaffUser)):
+        ours.add(user_id(staff.subject) if staff.subject else staff.id.hex)
+    recorded = {
+        r.user_id: r for r in await session.scalars(select(u).where(u.source == loader.source))
+    }
+    for row in rows(loader.checked, H.USER):
+        user = row.values.get("UserID")
+        if not user or user in ours:
+            continue
+        values = {k: row.values.get(name) for name, k in names(u).items() if k != "user_id"}
+        values.update(
+            hud_date_created=utc(row.values.get("DateCreated")),
+            hud_date_updated=utc(row.values.get("DateUpdated")),
+            date_deleted=utc(row.values.get("DateDeleted")),
+        )
+        found = recorded.get(user)
+        if found is None:
+            row_id = uuid.uuid5(uuid.NAMESPACE_URL, f"hmis-csv-user:{loader.source}:{user}")
+            session.add(u(id=row_id, source=loader.source, user_id=user, **values))
+        else:
+            for name, value in values.items():
+                setattr(found, name, value)
+    await session.flush()
+
+
+def utc(value):
+    """HUD timestamps carry no zone; ours are UTC (and exports write UTC)."""
+    return value.replace(tzinfo=UTC) if value is not None else None
