@@ -75,7 +75,9 @@ async def wipe(engine) -> None:
         else:
             for table in reversed(tables):
                 await connection.execute(table.delete())
-        await connection.execute(update(AuditChain).values(head_hash=GENESIS_HASH))
+        await connection.execute(
+            update(AuditChain).values(head_hash=GENESIS_HASH, head_seal=0, sealed_through=None)
+        )
 
 
 # --- Calling the API over HTTP with real tokens ---------------------------------------------
