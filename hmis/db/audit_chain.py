@@ -286,6 +286,15 @@ class _Sealer:
                 self.due = True
 
 
+async def seal_before_exit(engine: AsyncEngine) -> None:
+    """Seal what this process appended before it ends (a CLI run, a stopping worker): its
+    background sealer dies with it. A failure is logged; the next run, or `verify`, seals."""
+    try:
+        await seal(engine, wait=True)
+    except Exception as error:
+        log.warning("audit log: sealing at exit failed (%s)", type(error).__name__)
+
+
 _SEALERS: weakref.WeakKeyDictionary[Engine, _Sealer] = weakref.WeakKeyDictionary()
 
 
