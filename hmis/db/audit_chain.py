@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, select, text, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
@@ -138,7 +138,7 @@ ROWS_PER_STATEMENT = 2000
 async def append(session: AsyncSession, events: list[dict[str, Any]]) -> None:
     """Insert events (their columns but `at` and the links) in the session's transaction,
     unsealed. Nothing shared is locked (PostgreSQL): the sealer chains them once committed.
-    On SQLite they are sealed here, under the write lock the insert holds."""
+    On SQLite they are sealed as they are inserted (`_append_sealed`)."""
     if not events:
         return
     if session.bind.dialect.name == "postgresql":
@@ -153,12 +153,37 @@ async def append(session: AsyncSession, events: list[dict[str, Any]]) -> None:
             raise RuntimeError(f"audit log: {inserted} of {len(events)} events appended")
         session.info["hmis_audit_unsealed"] = True  # `_wake_sealer` once committed
         return
-    table = models.AuditEvent.__table__
-    at = datetime.now(UTC)
-    rows = [{**one, "at": at} for one in events]
+    await _append_sealed(session, events)
+
+
+async def _append_sealed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    """SQLite: the UPDATE of the head takes the write lock before it reads it, so no other
+    writer appends between; the events go in chained."""
+    chain, table = models.AuditChain.__table__, models.AuditEvent.__table__
+    head = (
+        await session.execute(
+            update(chain)
+            .where(chain.c.id == 1)
+            .values(head_hash=chain.c.head_hash)
+            .returning(chain.c.head_hash, chain.c.head_seal)
+        )
+    ).one_or_none()
+    if head is None:  # never leave events unchained behind a missing head
+        raise RuntimeError("audit chain: the head row is missing")
+    head_hash, seal = head
+    at, render, rows = datetime.now(UTC), _cached_render(), []
+    for one in events:
+        seal += 1
+        row = {**one, "at": at, "prev_hash": head_hash, "seal": seal}
+        row["hash"] = head_hash = event_hash(row, render)
+        rows.append(row)
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         await session.execute(table.insert(), rows[start : start + ROWS_PER_STATEMENT])
-    await _seal(session, at)
+    await session.execute(
+        update(chain)
+        .where(chain.c.id == 1)
+        .values(head_hash=head_hash, head_seal=seal, sealed_through=at)
+    )
 
 
 # --- sealing ----------------------------------------------------------------------------------
@@ -183,27 +208,24 @@ async def seal(engine: AsyncEngine, *, wait: bool = False) -> int | None:
         locked = await connection.scalar(text(f"SELECT {lock}(:key)::text"), {"key": SEALER_LOCK})
         if locked == "false":
             return None
-        return await _seal(connection, None)
+        return await _seal(connection)
 
 
-async def _seal(connection, now: datetime | None) -> int:
-    """Chain the unsealed events `connection` sees onto the head, which it locks; everything
-    committed before `now` (the database's time by default) is then sealed."""
+async def _seal(connection) -> int:
+    """Chain the unsealed events `connection` sees onto the head, which it locks."""
     chain, e = models.AuditChain.__table__, models.AuditEvent.__table__
-    # Taken before the events are read: all committed by this time are among them.
-    at = func.statement_timestamp() if now is None else None
+    # The database's time, before the events are read: all committed by then are among them.
+    now = func.statement_timestamp()
     head = (
         await connection.execute(
-            select(chain.c.head_hash, chain.c.head_seal, *([at] if at is not None else []))
+            select(chain.c.head_hash, chain.c.head_seal, now)
             .where(chain.c.id == 1)
             .with_for_update()
         )
     ).one_or_none()
-    if head is None:  # never leave events unchained behind a missing head
+    if head is None:
         raise RuntimeError("audit chain: the head row is missing")
-    head_hash, head_seal = head[0], head[1]
-    now = head[2] if now is None else now
-    postgres = at is not None
+    head_hash, head_seal, now = head
     render, sealed = _cached_render(), 0
     while True:
         rows = (
@@ -225,22 +247,7 @@ async def _seal(connection, now: datetime | None) -> int:
                 links[name].append(value)
             head_hash = event_hash(values, render)
             links["hashes"].append(head_hash)
-        if postgres:
-            await connection.execute(_PG_SEAL, links)
-        else:
-            await connection.execute(
-                update(e)
-                .where(e.c.id == bindparam("b_id"))
-                .values(
-                    seal=bindparam("b_seal"),
-                    prev_hash=bindparam("b_prev"),
-                    hash=bindparam("b_hash"),
-                ),  # fmt: skip
-                [
-                    {"b_id": i, "b_seal": s, "b_prev": p, "b_hash": h}
-                    for i, s, p, h in zip(*links.values(), strict=True)
-                ],  # fmt: skip
-            )
+        await connection.execute(_PG_SEAL, links)
         sealed += len(rows)
         if len(rows) < SEAL_BATCH:
             break
