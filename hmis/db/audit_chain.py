@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 
 from . import models
@@ -266,7 +266,8 @@ async def _seal(connection) -> int:
 class _Sealer:
     """One per engine and process: seals `SEAL_DELAY` after this process's appends commit,
     until a run of its own found the lock free (another worker's run may have begun before
-    the last append committed)."""
+    the last append committed). It connects on a pool of its own (one connection, closed
+    when it goes idle): it never takes a connection requests wait for."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = weakref.ref(engine)
@@ -280,21 +281,27 @@ class _Sealer:
             self.task = loop.create_task(self._run())
 
     async def _run(self) -> None:
-        delay = SEAL_DELAY
-        while self.due:
-            await asyncio.sleep(delay)
-            engine = self.engine()
-            if engine is None:
-                return
-            self.due = False
-            try:
-                sealed = await seal(AsyncEngine(engine))
-                delay = SEAL_DELAY
-            except Exception as error:  # the kind only; retried, and `verify` seals too
-                log.warning("audit log: sealing failed (%s), retrying", type(error).__name__)
-                sealed, delay = None, min(delay * 2, 10.0)
-            if sealed is None:
-                self.due = True
+        delay, own = SEAL_DELAY, None
+        try:
+            while self.due:
+                await asyncio.sleep(delay)
+                engine = self.engine()
+                if engine is None:
+                    return
+                own = own or create_async_engine(engine.url, pool_size=1, max_overflow=0)
+                del engine
+                self.due = False
+                try:
+                    sealed = await seal(own)
+                    delay = SEAL_DELAY
+                except Exception as error:  # the kind only; retried, and `verify` seals too
+                    log.warning("audit log: sealing failed (%s), retrying", type(error).__name__)
+                    sealed, delay = None, min(delay * 2, 10.0)
+                if sealed is None:
+                    self.due = True
+        finally:
+            if own is not None:
+                await asyncio.shield(own.dispose())
 
 
 async def seal_before_exit(engine: AsyncEngine) -> None:
