@@ -28,6 +28,7 @@ from hmis.auth.guards import http_status_of
 from hmis.config import Settings
 from hmis.context import RequestContext
 from hmis.cors import Cors
+from hmis.db.audit_chain import seal_before_exit
 from hmis.db.session import make_engine, make_sessionmaker
 from hmis.exports import routes as exports
 from hmis.resolvers.audit import record_reads
@@ -234,6 +235,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         gc.collect()
         gc.freeze()
         yield
+        await seal_before_exit(engine)  # what this worker appended last
         await engine.dispose()
 
     app = Starlette(

@@ -11,6 +11,7 @@ from sqlalchemy import text, update
 
 from hmis.app import create_app
 from hmis.db import migrate
+from hmis.db.audit_chain import SEALER_LOCK
 from hmis.db.models import AuditChain, Base
 from hmis.db.models.audit import GENESIS_HASH
 from hmis.db.session import make_engine, make_sessionmaker
@@ -70,12 +71,18 @@ async def wipe(engine) -> None:
     tables = [t for t in Base.metadata.sorted_tables if t.name not in KEEP_ROWS]
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
+            # The audit sealer of a request just served may be running: it locks the chain's
+            # head, then the events; TRUNCATE the other way round. Its lock first.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                     {"key": SEALER_LOCK})  # fmt: skip
             names = ", ".join(t.name for t in tables)
             await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             for table in reversed(tables):
                 await connection.execute(table.delete())
-        await connection.execute(update(AuditChain).values(head_hash=GENESIS_HASH))
+        await connection.execute(
+            update(AuditChain).values(head_hash=GENESIS_HASH, head_seal=0, sealed_through=None)
+        )
 
 
 # --- Calling the API over HTTP with real tokens ---------------------------------------------
