@@ -45,6 +45,9 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+FAST_READS_MODES = ("on", "off", "check")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -72,6 +75,9 @@ class Settings:
     aggregate_reader_unit: str = "QUARTER"
     # Benchmark-only switch; the name says what it does so it can be found with grep.
     unsafe_disable_audit: bool = False
+    # Queries complete their objects through read plans (hmis.schema.executor): "on"; "off":
+    # through graphql-core alone; "check": both, every difference recorded (the tests).
+    fast_reads: str = "on"
 
     @property
     def development(self) -> bool:
@@ -102,6 +108,9 @@ class Settings:
             raise ConfigError(
                 f"HMIS_AGGREGATE_READER_UNIT must be YEAR, QUARTER or MONTH, got {unit!r}"
             )
+        fast_reads = env.get("HMIS_FAST_READS", "on").strip().lower()
+        if fast_reads not in FAST_READS_MODES:
+            raise ConfigError(f"HMIS_FAST_READS must be on, off or check, got {fast_reads!r}")
         return cls(
             database_url=env.get("HMIS_DATABASE_URL", DEFAULT_DATABASE_URL),
             env=mode,
@@ -119,4 +128,5 @@ class Settings:
             body_timeout_seconds=_seconds(env, "HMIS_BODY_TIMEOUT_SECONDS", 10),
             aggregate_reader_unit=unit,
             unsafe_disable_audit=_flag(env.get("HMIS_UNSAFE_DISABLE_AUDIT")),
+            fast_reads=fast_reads,
         )
