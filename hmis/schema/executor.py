@@ -42,11 +42,17 @@ class PlanningExecutor(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         settings = getattr(self.context_value, "settings", None)
         self.fast_mode = getattr(settings, "fast_reads", "off")
-        if self.operation.operation is not OperationType.QUERY or not self.error_propagation:
-            self.fast_mode = "off"  # mutations have side effects: graphql-core's order
         manager = self.middleware_manager
-        if manager is not None and manager.middlewares:
-            self.fast_mode = "off"  # an extension's resolve hook must see every field
+        why = None
+        if self.operation.operation is not OperationType.QUERY:
+            why = "mutation"  # side effects: graphql-core's order, every field
+        elif not self.error_propagation:
+            why = "error propagation off"
+        elif manager is not None and manager.middlewares:
+            why = "resolve hook"  # an extension's hook must see every field
+        if why is not None and self.fast_mode != "off":
+            STATS["fallback: " + why] += 1
+            self.fast_mode = "off"
         self._plans: dict[tuple, Any] = {}
 
     def complete_object_value(
