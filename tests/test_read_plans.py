@@ -243,3 +243,32 @@ async def test_plans_answer_as_graphql_core_does(database_url, issuer, sessions,
     assert compared == len(ROLES) * len(documents)
     # The plans did answer (the corpus compares them with graphql-core, not it with itself).
     assert executor.STATS["planned"] - planned > len(documents)
+
+
+async def test_fallbacks_are_counted(api, token, sessions, coc):
+    """What the plans leave to graphql-core is counted, by reason (the bench prints it)."""
+    admin = token("hmis_admin", sub="admin-1")
+    cases = [
+        ("{ clients { edges { node { id identity { lastName } } } } }", "planned"),
+        ("{ clients { edges { node { contact { phone } } } } }", "fallback: async resolver"),
+        (
+            "{ clients { edges { node { enrollments(first: 0) { totalCount } } } } }",
+            "fallback: resolver raised",
+        ),  # fmt: skip
+        ("{ __schema { queryType { name } } }", None),  # no object below a root field planned
+        (
+            'mutation { updateClient(input: {id: "00000000-0000-0000-0000-000000000000"}) '
+            "{ errors { field } } }",
+            "fallback: mutation",
+        ),  # fmt: skip
+    ]
+    for query, counted in cases:
+        before = executor.STATS.copy()
+        response = await api.post("/graphql", json={"query": query},
+                                  headers={"Authorization": f"Bearer {admin}"})  # fmt: skip
+        assert response.status_code in (200, 400), response.text
+        added = executor.STATS - before
+        if counted is None:
+            assert "planned" not in added, (query, added)
+        else:
+            assert added[counted] >= 1, (query, added)
