@@ -155,7 +155,11 @@ async def main(argv: list[str] | None = None) -> dict:
         "workloads": dict(WORKLOADS),
         "page": {"first": PAGE, "a_position": a_position, "partner": org_name},
         "refused_ranges": refused,
-        "settings": {"repeat": args.repeat, "warmup": args.warmup},
+        "settings": {
+            "repeat": args.repeat,
+            "warmup": args.warmup,
+            "F fast_reads": os.environ.get("HMIS_FAST_READS", "on"),
+        },  # fmt: skip
     }
 
     with LoopbackIssuer() as issuer:
