@@ -76,6 +76,9 @@ class PlanningExecutor(StrawberryGraphQLCoreExecutionContext):
             STATS["fallback: " + _reason(error)] += 1
             if before is not None:
                 _restore(access_log, before)
+            # The other values of this selection in the request likely fail alike (the
+            # `client` of each search match, its loader not filled): not tried again.
+            self._plans[(return_type, id(field_details_list))] = (field_details_list, None)
             return super().complete_object_value(
                 return_type, field_details_list, info, path, result, position_context
             )
