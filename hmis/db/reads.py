@@ -21,11 +21,9 @@ def live(model) -> ColumnElement[bool]:
 
 
 async def core_rows(session: AsyncSession, statement, params: dict | None = None):
-    """The rows of a statement of columns (no ORM entities) on the session's connection: as
-    `session.execute` returns them, without the ORM's per-row loading around a Core result
-    (a page's thousand rows). Pending ORM changes are flushed first, as `execute` would."""
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
+    """The rows of a statement of columns (no ORM entities) on the session's connection, in
+    its transaction: as `session.execute` returns them (our sessions do not autoflush),
+    without the ORM's per-row loading around a Core result (a page's thousand rows)."""
     connection = await session.connection()
     return await connection.execute(statement, params)
 
