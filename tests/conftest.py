@@ -15,6 +15,7 @@ from hmis.db.audit_chain import SEALER_LOCK
 from hmis.db.models import AuditChain, Base
 from hmis.db.models.audit import GENESIS_HASH
 from hmis.db.session import make_engine, make_sessionmaker
+from hmis.schema import executor
 from tests.support import LoopbackIssuer, api_settings, gql
 
 PG_URL = os.environ.get("HMIS_TEST_DATABASE_URL")
@@ -142,6 +143,18 @@ def token(issuer):
     `token("auditor", scope="hmis:read", azp="partner-app")`. Extra keyword arguments become
     claims (None removes one). Tokens with no role are valid tokens the API answers 403."""
     return issuer.token
+
+
+@pytest.fixture(autouse=True)
+def no_plan_mismatches():
+    """The differential test of the read plans over the whole suite: every object a query
+    of any test completes through a plan is completed by graphql-core too (`fast_reads`
+    "check"), and the answers and audit notes must be identical."""
+    executor.MISMATCHES.clear()
+    yield
+    found = list(executor.MISMATCHES)
+    executor.MISMATCHES.clear()
+    assert not found, f"read plans differ from graphql-core: {found[:3]}"
 
 
 @pytest.fixture(name="gql")
