@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format schema bench bench-aggregate fuzz load docker clean
+.PHONY: install run test lint format schema bench bench-peer bench-aggregate fuzz load docker clean
 
 # Where `make run` serves: `make run PORT=8001`, `make run HOST=0.0.0.0` (every interface).
 HOST ?= 127.0.0.1
@@ -43,6 +43,11 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# This API next to PostGraphile 5.1.5 (installed by npm into var/peer/) on the benchmark
+# database of `make bench`, read-only, over HTTP, interleaved: bench/README.md.
+bench-peer: $(STAMP)
+	$(BIN)/python -m bench.peer
 
 # Mixed reads and writes by several roles against `hmis serve --workers 2` on PostgreSQL
 # (bench_i12 by default) for 60 s; then the audit log and every acknowledged write are checked.

@@ -46,11 +46,18 @@ def process_counters(pid: int) -> dict[str, float] | None:
 
 
 @asynccontextmanager
-async def server(env: dict[str, str], log: Path, *, port: int | None = None, workers: int = 1):
+async def server(
+    env: dict[str, str],
+    log: Path,
+    *,
+    port: int | None = None,
+    workers: int = 1,
+    cwd: Path | None = None,
+):
     """`hmis serve` (uvicorn, settings from the environment, as deployed) on 127.0.0.1 and
     `port` (default: a free one); its base URL and process id. One worker by default: the
     machine's other core drives the load. Its output goes to `log` (uvicorn logs each request
-    there).
+    there). `cwd`: run it there (`python -m` imports `hmis` from its working directory first).
     """
     port = port or free_port()
     command = [
@@ -68,7 +75,7 @@ async def server(env: dict[str, str], log: Path, *, port: int | None = None, wor
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as output:
         process = await asyncio.create_subprocess_exec(
-            *command, env={**os.environ, **env}, stdout=output, stderr=output
+            *command, env={**os.environ, **env}, stdout=output, stderr=output, cwd=cwd
         )
     base = f"http://127.0.0.1:{port}"
     try:

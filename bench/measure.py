@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import event
 
+from hmis.db.audit_chain import SEALER_OPTION
+
 from .workloads import Case
 
 
@@ -74,11 +76,14 @@ async def latencies(cases: list[Case], *, warmup: int, repeat: int) -> dict[str,
 
 @contextmanager
 def statements_of(app) -> Iterator[list[str]]:
-    """The SQL statements the app's engine sends inside the block."""
+    """The SQL statements the app's engine sends inside the block (for its requests: the
+    audit sealer's, in the background, are left out)."""
     sent: list[str] = []
 
-    def before(_conn, _cursor, statement, *_args):
-        sent.append(statement)
+    def before(conn, _cursor, statement, *_args):
+        # Not the audit sealer's (its own connection, a batch of many requests' events).
+        if not conn.get_execution_options().get(SEALER_OPTION):
+            sent.append(statement)
 
     engine = app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", before)

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from hmis.db import models
 from hmis.db.session import make_engine
+from hmis.schema import executor
 
 from . import database, floor, load, measure
 from .issuer import LoopbackIssuer
@@ -154,22 +155,31 @@ async def main(argv: list[str] | None = None) -> dict:
         "workloads": dict(WORKLOADS),
         "page": {"first": PAGE, "a_position": a_position, "partner": org_name},
         "refused_ranges": refused,
-        "settings": {"repeat": args.repeat, "warmup": args.warmup},
+        "settings": {
+            "repeat": args.repeat,
+            "warmup": args.warmup,
+            "F fast_reads": os.environ.get("HMIS_FAST_READS", "on"),
+        },  # fmt: skip
     }
 
     with LoopbackIssuer() as issuer:
         app = make_app(url, issuer.url)
+        # The same API with graphql-core completing every object (the reference path).
+        core = make_app(url, issuer.url, fast_reads="off")
         # Production refuses to run without its audit log: the switch works in development.
         quiet = make_app(url, issuer.url, unsafe_disable_audit=True, env="development",
                          enable_graphiql=False)  # fmt: skip
         partner = headers(issuer.token("agency_staff", org=org_id, sub="bench-partner"))
         admin = headers(issuer.token("hmis_admin", sub="bench-admin"))
-        async with api_client(app) as api, api_client(quiet) as api_quiet:
+        async with api_client(app) as api, api_client(quiet) as api_quiet, \
+                api_client(core) as api_core:  # fmt: skip
             a = Case("A", api, payload(PAGE, a_after), partner, app)
             b = Case("B", api, payload(PAGE, a_after), admin, app)
             c = Case("C", api, payload(PAGE, after["C"]), partner, app)
             c_later = Case("C-later", api, payload(PAGE, after["C-later"]), partner, app)
             d = Case("D", api_quiet, payload(PAGE, a_after), partner, quiet)
+            a_core = Case("A-core", api_core, payload(PAGE, a_after), partner, core)
+            c_core = Case("C-core", api_core, payload(PAGE, after["C"]), partner, core)
             response = await a.call()
             ids = [uuid.UUID(e["node"]["id"]) for e in response["data"]["clients"]["edges"]]
             results["page"].update(await _page_facts(url, ids, org_id))
@@ -178,10 +188,11 @@ async def main(argv: list[str] | None = None) -> dict:
                 e = Case("E", api_floor, payload(PAGE, a_after), headers(None))
                 if await e.call() != response:
                     raise RuntimeError("the floor (E) does not return A's response")
-                cases = [a, b, c, d, e, counted, c_later]
+                cases = [a, b, c, d, e, counted, c_later, a_core, c_core]
                 await _run_in_process(cases, args, results)
         await app.state.engine.dispose()
         await quiet.state.engine.dispose()
+        await core.state.engine.dispose()
         if not args.no_load:
             results["F"] = await _run_load(url, issuer, a.body, partner, args)
 
@@ -202,6 +213,11 @@ async def _run_in_process(cases: list[Case], args, results: dict) -> None:
     a = cases[0]
     for case in cases:  # each app's first request also looks up the partner's organization
         await case.call()
+    plans = {}
+    for case in cases:  # what the read plans did for one request (hmis.schema.executor)
+        before = executor.STATS.copy()
+        await case.call()
+        plans[case.name] = dict(executor.STATS - before)
     print("counting statements...")
     statements = {case.name: await measure.statements_per_request(case) for case in cases}
     by_size = {
@@ -216,6 +232,7 @@ async def _run_in_process(cases: list[Case], args, results: dict) -> None:
             "response_kib": round(len(await case.send()) / 1024, 1),
             "statements": statements[case.name],
             "peak_mib": await measure.peak_memory(case),
+            "plans": plans[case.name],
         }
     results["A"]["statements_by_first"] = by_size
     print(f"repeating A {args.memory_requests} times (memory growth)...")
@@ -230,6 +247,7 @@ async def _run_load(url: str, issuer, body: bytes, sent: dict, args) -> dict:
         "HMIS_OIDC_ISSUER": issuer.url,
         "HMIS_OIDC_AUDIENCE": "hmis-graphql",
         "HMIS_PSEUDONYM_KEY": "bench-pseudonym-key",
+        "HMIS_FAST_READS": os.environ.get("HMIS_FAST_READS", "on"),
     }
     async with load.server(env, Path("var/bench/serve.log")) as (base, pid):
         found = await load.drive(
@@ -293,7 +311,7 @@ def render(results: dict) -> str:
         "| response KiB |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for key in ("A", "B", "C", "D", "E", "A+total", "C-later"):
+    for key in ("A", "B", "C", "D", "E", "A+total", "C-later", "A-core", "C-core"):
         r = results[key]
         statements = "-" if r["statements"] is None else r["statements"]
         lines.append(
@@ -301,6 +319,9 @@ def render(results: dict) -> str:
             f"| {r['cpu_ms']:.1f} | {r['page_faults']:.0f} | {statements} "
             f"| {r['peak_mib']:.1f} | {r['response_kib']:.0f} |"
         )
+    lines += ["", "read plans per request (planned selections / fallbacks to graphql-core):"]
+    for key in ("A", "B", "C", "D", "A+total", "C-later", "A-core", "C-core"):
+        lines.append(f"- {key}: {results[key].get('plans') or 'none'}")
     f = results.get("F")
     if f:
         lines += [

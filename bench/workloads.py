@@ -54,6 +54,8 @@ WORKLOADS = {
     "E": "framework floor: plain Strawberry over in-memory objects, same response shape",
     "F": "A over HTTP: uvicorn under concurrent load",
     "A+total": "A also selecting totalCount (a count of every visible client; not a target)",
+    "A-core": "A through graphql-core alone, no read plans (HMIS_FAST_READS=off; not a target)",
+    "C-core": "C through graphql-core alone (not a target)",
     "C-later": "C where providers went on serving the clients after the refusals: a third "
     "to a half of their records are newer and folded from versions (not a target)",
 }

@@ -84,6 +84,9 @@ def parse_origins(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(origins))
 
 
+FAST_READS_MODES = ("on", "off", "check")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -114,6 +117,9 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Benchmark-only switch; the name says what it does so it can be found with grep.
     unsafe_disable_audit: bool = False
+    # Queries complete their objects through read plans (hmis.schema.executor): "on"; "off":
+    # through graphql-core alone; "check": both, every difference recorded (the tests).
+    fast_reads: str = "on"
 
     @property
     def development(self) -> bool:
@@ -144,6 +150,9 @@ class Settings:
             raise ConfigError(
                 f"HMIS_AGGREGATE_READER_UNIT must be YEAR, QUARTER or MONTH, got {unit!r}"
             )
+        fast_reads = env.get("HMIS_FAST_READS", "on").strip().lower()
+        if fast_reads not in FAST_READS_MODES:
+            raise ConfigError(f"HMIS_FAST_READS must be on, off or check, got {fast_reads!r}")
         return cls(
             database_url=env.get("HMIS_DATABASE_URL", DEFAULT_DATABASE_URL),
             env=mode,
@@ -162,4 +171,5 @@ class Settings:
             aggregate_reader_unit=unit,
             cors_origins=parse_origins(env.get("HMIS_CORS_ORIGINS", "")),
             unsafe_disable_audit=_flag(env.get("HMIS_UNSAFE_DISABLE_AUDIT")),
+            fast_reads=fast_reads,
         )

@@ -6,6 +6,10 @@ import enum
 
 
 class ElementGroup(enum.Enum):
+    # Members are singletons compared by identity: hashed by identity too, in C (Enum's own
+    # __hash__ is Python code, and a page hashes groups tens of thousands of times).
+    __hash__ = object.__hash__
+
     # Shared with partner organizations (the notice's list).
     IDENTITY = "IDENTITY"
     DEMOGRAPHICS = "DEMOGRAPHICS"

@@ -219,6 +219,9 @@ def api_settings(database_url: str, issuer: LoopbackIssuer, **overrides: Any) ->
         "oidc_issuer": issuer.url,
         "oidc_audience": AUDIENCE,
         "pseudonym_key": "test-pseudonym-key",
+        # Every query the suite sends is answered by graphql-core and by the read plans, and
+        # any difference fails the test (conftest `no_plan_mismatches`).
+        "fast_reads": "check",
     }
     return Settings(**{**values, **overrides})
 

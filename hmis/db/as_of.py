@@ -217,7 +217,7 @@ async def as_of(
         params["record"] = record
     dialect = session.bind.dialect.name
     query = _versions(dialect, entities is not None, changed_only, record is not None)
-    rows = (await session.execute(query, params)).all()
+    rows = (await reads.core_rows(session, query, params)).all()
 
     def before(v: RecordVersion) -> bool:
         return v.recorded_at <= cutoffs[v.client_id]

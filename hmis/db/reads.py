@@ -20,6 +20,14 @@ def live(model) -> ColumnElement[bool]:
     return model.date_deleted.is_(None)
 
 
+async def core_rows(session: AsyncSession, statement, params: dict | None = None):
+    """The rows of a statement of columns (no ORM entities) on the session's connection, in
+    its transaction: as `session.execute` returns them (our sessions do not autoflush),
+    without the ORM's per-row loading around a Core result (a page's thousand rows)."""
+    connection = await session.connection()
+    return await connection.execute(statement, params)
+
+
 CLIENTS = Shape((models.Client, presented_columns(models.Client)))
 
 
@@ -41,7 +49,7 @@ async def clients_page(
     query = select(*columns).where(*conditions)
     if after is not None:
         query = query.where(models.Client.id > after)
-    rows = (await session.execute(query.order_by(models.Client.id).limit(limit))).all()
+    rows = (await core_rows(session, query.order_by(models.Client.id).limit(limit))).all()
     if not count:
         return [r[0] for r in CLIENTS.records(rows)], None
     if not rows:  # past the end: the count still answers
@@ -54,8 +62,9 @@ async def clients_by_id(session: AsyncSession, *, ids: Iterable[uuid.UUID]) -> l
     ids = list(ids)
     if not ids:
         return []
-    rows = await session.execute(
-        select(*CLIENTS.columns).where(among(session, models.Client.id, ids), live(models.Client))
+    rows = await core_rows(
+        session,
+        select(*CLIENTS.columns).where(among(session, models.Client.id, ids), live(models.Client)),
     )
     return [r[0] for r in CLIENTS.records(rows)]
 
@@ -165,7 +174,7 @@ async def enrollments(
 ) -> dict[uuid.UUID, list[tuple]]:
     """(enrollment, live exit or None, project, its organization) per client, newest first,
     as records (`hmis.db.records`)."""
-    rows = await session.execute(_enrollments(session), {"ids": list(client_ids)})
+    rows = await core_rows(session, _enrollments(session), {"ids": list(client_ids)})
     return _grouped(ENROLLMENTS.records(rows), key=lambda r: r[0].client_id)
 
 
@@ -185,7 +194,7 @@ async def case_manager_assignments(
     session: AsyncSession, *, client_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple]]:
     """(assignment, staff user, their organization) per client, newest first, as records."""
-    rows = await session.execute(_assignments(session), {"ids": list(client_ids)})
+    rows = await core_rows(session, _assignments(session), {"ids": list(client_ids)})
     return _grouped(ASSIGNMENTS.records(rows), key=lambda r: r[0].client_id)
 
 

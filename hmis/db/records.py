@@ -43,6 +43,15 @@ def presented_columns(model: type[ClientData]) -> tuple[str, ...]:
     return PRESENTED_STAMPS + tuple(model.data_columns())
 
 
+def _values_of(names: Sequence[str], start: int):
+    """A function making a record's attributes from a result row: a dict display of the
+    row's items (column names are identifiers), several times quicker than zipping."""
+    if not all(name.isidentifier() for name in names):
+        raise ValueError(f"not column names: {names}")
+    items = ", ".join(f"{name!r}: row[{start + i}]" for i, name in enumerate(names))
+    return eval(f"lambda row: {{{items}}}")  # noqa: S307 (names only, checked above)
+
+
 class Shape:
     """The columns one statement selects from several models (for each, the given names, `id`
     first), and how each result row is cut into one record per model."""
@@ -54,7 +63,7 @@ class Shape:
                 raise ValueError(f"{model.__name__}: `id` first, not {names[0]}")
             # Reference rows (a project, a staff member) repeat along a result: one record each.
             shared = not issubclass(model, ClientData)
-            self.parts.append((_record_class(model), tuple(names), start, shared))
+            self.parts.append((_record_class(model), _values_of(names, start), start, shared))
             start += len(names)
         self.columns = [model.__table__.c[name] for model, names in parts for name in names]
 
@@ -64,7 +73,7 @@ class Shape:
         out, seen = [], {}
         for row in rows:
             row, found = tuple(row), []
-            for cls, names, start, shared in self.parts:
+            for cls, values_of, start, shared in self.parts:
                 key = row[start]
                 if key is None:
                     found.append(None)
@@ -72,7 +81,7 @@ class Shape:
                     found.append(seen[cls, key])
                 else:
                     record = cls.__new__(cls)
-                    record.__dict__ = dict(zip(names, row[start:], strict=False))
+                    record.__dict__ = values_of(row)
                     found.append(record)
                     if shared:
                         seen[cls, key] = record

@@ -9,6 +9,7 @@ from pathlib import Path
 from hmis.auth.principal import Principal, Role
 from hmis.config import Settings
 from hmis.context import RequestContext
+from hmis.db.audit_chain import seal_before_exit
 from hmis.db.session import make_engine, make_sessionmaker
 from hmis.resolvers.audit import record_writes
 
@@ -42,6 +43,7 @@ async def export_csv(settings: Settings, out: Path, scope: Scope) -> int:
     finally:
         files.close()
         await context.close()
+        await seal_before_exit(engine)
         await engine.dispose()
 
 
@@ -67,6 +69,7 @@ async def _import(settings: Settings, source, *, dry_run: bool) -> tuple[Checked
         return checked, await write(context, checked)
     finally:
         await context.close()
+        await seal_before_exit(engine)
         await engine.dispose()
 
 

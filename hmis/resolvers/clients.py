@@ -107,9 +107,15 @@ async def load_related(
         (enrollments, loaders.enrollments, G.ENROLLMENTS),
         (case_manager, loaders.assignments, G.CASE_MANAGER),
     ):
-        ids = [row.id for row, decision in page if decision.visible(group)]
+        ids = [
+            row.id
+            for row, decision in page
+            if decision.visible(group) and loader.cache_map.get(row.id) is None
+        ]
         if wanted and ids:
-            await loader.load_many(ids)
+            # The loader's own batch, its cache filled with settled futures: `load_many`
+            # would gather a future per client, each settling through the event loop.
+            loader.prime_many(dict(zip(ids, await loader.load_fn(ids), strict=True)))
 
 
 async def _hidden_matches(context: RequestContext, filter: EnrollmentFilter):

@@ -16,6 +16,7 @@ from .audit import AuditQuery, OperationName
 from .client_queries import ClientQuery
 from .documents import DocumentCache, DocumentGuard
 from .duplicates import DuplicateQuery
+from .executor import PlanningExecutor
 from .me import MeQuery
 from .mutations import Mutation
 from .my_record import MyRecordQuery
@@ -83,7 +84,8 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    schema = HmisSchema(query=Query, mutation=Mutation, extensions=extensions)
+    schema = HmisSchema(query=Query, mutation=Mutation, extensions=extensions,
+                        execution_context_class=PlanningExecutor)  # fmt: skip
     FIELD_NAMES.update(
         name for kind in schema._schema.type_map.values() for name in getattr(kind, "fields", ())
     )

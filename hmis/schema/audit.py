@@ -106,8 +106,13 @@ class AuditEvent:
         "after its name only when the name is a root field of the API (e.g. "
         "`searchClients 3f2a...`)."
     )
-    prev_hash: str = strawberry.field(description="The hash of the event before (the chain).")
-    hash: str = strawberry.field(description="SHA-256 over this event's content and prevHash.")
+    prev_hash: str | None = strawberry.field(
+        description="The hash of the event before in the chain; null until the event is sealed "
+        "into the chain (within seconds of being written)."
+    )
+    hash: str | None = strawberry.field(
+        description="SHA-256 over this event's content and prevHash; null until sealed."
+    )
 
     @classmethod
     def from_row(cls, row: models.AuditEvent) -> AuditEvent:
@@ -138,6 +143,14 @@ class AuditVerification:
         description="The first event whose link or content does not hold."
     )
     message: str | None = strawberry.field(description="What is wrong, when something is.")
+    verified_through: datetime.datetime | None = strawberry.field(
+        description="Every event committed before this time is in the chain this walk checked "
+        "(the walk first seals what is committed)."
+    )
+    unsealed: int = strawberry.field(
+        description="Events committed since and not yet sealed into the chain: the next walk "
+        "checks them."
+    )
 
 
 def _event_filter(given: AuditFilter | None) -> audit.EventFilter:
@@ -212,4 +225,6 @@ class AuditQuery:
             checked=result.checked,
             first_broken_id=result.first_broken_id and strawberry.ID(str(result.first_broken_id)),
             message=result.message,
+            verified_through=result.verified_through,
+            unsealed=result.unsealed,
         )

@@ -112,12 +112,22 @@ class Client:
                         values,
                         exit=exit and visibility.present(exit),
                         row=enrollment,
-                        project=Project.of(project, org),
+                        project=self._project(info, project, org),
                     )
                 )
         page = visible[start : start + size]
         cursors = [encode_cursor("enrollment", str(start + i)) for i in range(len(page))]
         return connection(page, cursors, total=len(visible), has_next=start + size < len(visible))
+
+    @staticmethod
+    def _project(info: Info, project, organization) -> Project:
+        """One `Project` per project record of the request (a page's enrollments share a
+        few projects; the loaded records are shared alike, `hmis.db.records.Shape`)."""
+        made = info.context.cache.setdefault("projects", {})
+        found = made.get(id(project))
+        if found is None or found[0] is not project:  # the record is kept: its id stays its
+            found = made[id(project)] = (project, Project.of(project, organization))
+        return found[1]
 
     @strawberry.field(description=_hidden(G.CASE_MANAGER))
     def case_manager(self, info: Info) -> CaseManagerAssignment | None:

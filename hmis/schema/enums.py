@@ -38,7 +38,12 @@ def canonical(value):
 
 def code(enum_type, value: int | None):
     """A stored HUD code as the GraphQL enum value (None stays None)."""
-    return None if value is None else enum_type(value)
+    if value is None:
+        return None
+    # The member `enum_type(value)` returns, without its Python-level call (a page converts
+    # thousands of codes); anything else (an unknown code) goes through the call and fails.
+    found = enum_type._value2member_map_.get(value)
+    return found if found is not None else enum_type(value)
 
 
 NoYesMissing = hud_enum(hud.NoYesMissing)

@@ -1,4 +1,7 @@
-"""The access log: append-only, hash-chained, and free of PPI values."""
+"""The access log: append-only, hash-chained, and free of PPI values.
+
+A request inserts its events unsealed (`seal`, `prev_hash`, `hash` NULL); one sealer at a
+time chains the committed ones shortly after (`hmis.db.audit.seal`)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Integer, String, Uuid
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, BigId, UTCDateTime
@@ -45,6 +48,13 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_client_at", "client_id", "at"),
         Index("ix_audit_events_org_at", "organization_id", "at"),
+        Index("ix_audit_events_seal", "seal", unique=True),
+        Index(
+            "ix_audit_events_unsealed",
+            "id",
+            postgresql_where=text("seal IS NULL"),
+            sqlite_where=text("seal IS NULL"),
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -60,15 +70,19 @@ class AuditEvent(Base):
     purpose: Mapped[str | None] = mapped_column(String(64), nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     operation_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The event's place in the chain (1, 2, 3...) and its links; NULL until sealed.
+    seal: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AuditChain(Base):
-    """One row: the hash of the last event. Appenders lock it to extend the chain one at a
-    time; a database trigger (see the migration) advances it as events are inserted."""
+    """One row: the chain's head (the last sealed event's hash and `seal`), and the time up to
+    which every committed event is sealed. Only the sealer writes it."""
 
     __tablename__ = "audit_chain"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     head_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    head_seal: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    sealed_through: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

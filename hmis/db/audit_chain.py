@@ -1,0 +1,396 @@
+"""The access log's hash chain: events appended unsealed, sealed in order by one sealer, and
+verified link by link.
+
+A request inserts its events in its own transaction with no link to any other event, so
+appenders share no row and no lock: many workers (and hosts) append without waiting on each
+other, and a reply leaves once its events are committed. Shortly after (`SEAL_DELAY`), one
+sealer at a time (a PostgreSQL advisory lock, tried by whichever worker appended) takes the
+committed unsealed events in `id` order and chains them onto the head: `seal` 1, 2, 3...,
+`prev_hash` the hash before, `hash` SHA-256 over the event's canonical JSON. The chain is in
+sealing order, so an event whose transaction commits late (its `id` below one already sealed)
+or never (a rolled back `id` is a gap in the ids, never in `seal`) needs no waiting: it is
+sealed by the next run, or is not an event. `verify` seals what is committed first, then
+walks the whole chain, and says up to when everything committed is verified.
+
+On SQLite (one writer at a time) the append seals its events in its own transaction.
+
+Events carry IDs, element group names, roles and codes: never a value of client data. Each
+event's `hash` is SHA-256 over a canonical JSON of its columns (all but `id`, `seal` and
+`hash`), `prev_hash` included, so editing, removing or reordering a sealed event breaks the
+chain. On PostgreSQL a trigger rejects any UPDATE but the sealing of an unsealed event, and
+every DELETE (migration 0006_i16a).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import uuid
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, func, select, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import Session
+
+from . import models
+from .models.audit import GENESIS_HASH
+
+log = logging.getLogger(__name__)
+
+HASHED_COLUMNS = (
+    "at",
+    "actor_subject",
+    "actor_client_id",
+    "organization_id",
+    "roles",
+    "client_id",
+    "action",
+    "groups",
+    "purpose",
+    "request_id",
+    "operation_name",
+    "prev_hash",
+)
+CONTENT = tuple(c for c in HASHED_COLUMNS if c != "prev_hash")
+# Events sealed per statement; a run seals everything committed, in batches.
+SEAL_BATCH = 5000
+# A worker seals this long after its last append: the events of the requests meanwhile (of
+# every worker) are chained in one transaction.
+SEAL_DELAY = 0.25
+# The advisory lock of the sealer (any bigint no other lock of the database uses).
+SEALER_LOCK = 0x686D69735F736561  # "hmis_sea"
+# The execution option that marks the sealer's connection.
+SEALER_OPTION = "hmis_audit_sealer"
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, uuid.UUID):  # most of a batch's values: rendered without json
+        return f'"{value}"'
+    return json.dumps(_canonical(value), ensure_ascii=False, separators=(",", ":"))
+
+
+# The canonical JSON: the hashed columns with sorted keys, compact, `ensure_ascii` off.
+_LAYOUT = [(column, ("," if i else "{") + f'"{column}":')
+           for i, column in enumerate(sorted(HASHED_COLUMNS))]  # fmt: skip
+
+
+def event_hash(values: dict[str, Any], render=_render) -> str:
+    """The hash of one event from its column values (`prev_hash` included)."""
+    parts = []
+    for column, key in _LAYOUT:
+        parts += (key, render(values[column]))
+    parts.append("}")
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
+
+
+def _cached_render():
+    """`_render` remembering its results: the events of a batch share most values."""
+    rendered: dict[Any, str] = {}
+
+    def render(value: Any) -> str:
+        key = tuple(value) if isinstance(value, list) else value
+        try:
+            return rendered[key]
+        except KeyError:
+            rendered[key] = text = _render(value)
+            return text
+
+    return render
+
+
+# --- appending --------------------------------------------------------------------------------
+
+_PG_ARRAYS = {
+    "actor_subject": "text", "actor_client_id": "text", "organization_id": "uuid",
+    "roles": "text", "client_id": "uuid", "action": "text", "groups": "text",
+    "purpose": "text", "request_id": "text", "operation_name": "text",
+}  # fmt: skip
+_PG_APPEND = text(
+    """
+INSERT INTO audit_events (at, actor_subject, actor_client_id, organization_id, roles,
+                          client_id, action, groups, purpose, request_id, operation_name)
+SELECT statement_timestamp(), e.actor_subject, e.actor_client_id, e.organization_id,
+       e.roles::json, e.client_id, e.action, e.groups::json, e.purpose, e.request_id,
+       e.operation_name
+FROM unnest({arrays}) WITH ORDINALITY AS e({names}, n)
+ORDER BY e.n
+""".format(
+        arrays=", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _PG_ARRAYS.items()),
+        names=", ".join(_PG_ARRAYS),
+    )
+)
+# Bound parameters per INSERT stay under SQLite's limit (32,766).
+ROWS_PER_STATEMENT = 2000
+
+
+async def append(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    """Insert events (their columns but `at` and the links) in the session's transaction,
+    unsealed. Nothing shared is locked (PostgreSQL): the sealer chains them once committed.
+    On SQLite they are sealed as they are inserted (`_append_sealed`)."""
+    if not events:
+        return
+    if session.bind.dialect.name == "postgresql":
+        render = _cached_render()
+        arrays: dict[str, list] = {name: [] for name in _PG_ARRAYS}
+        for one in events:
+            for name in _PG_ARRAYS:
+                value = one[name]
+                arrays[name].append(render(value) if name in ("roles", "groups") else value)
+        inserted = (await session.execute(_PG_APPEND, arrays)).rowcount
+        if inserted != len(events):
+            raise RuntimeError(f"audit log: {inserted} of {len(events)} events appended")
+        session.info["hmis_audit_unsealed"] = True  # `_wake_sealer` once committed
+        return
+    await _append_sealed(session, events)
+
+
+async def _append_sealed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    """SQLite: the UPDATE of the head takes the write lock before it reads it, so no other
+    writer appends between; the events go in chained."""
+    chain, table = models.AuditChain.__table__, models.AuditEvent.__table__
+    head = (
+        await session.execute(
+            update(chain)
+            .where(chain.c.id == 1)
+            .values(head_hash=chain.c.head_hash)
+            .returning(chain.c.head_hash, chain.c.head_seal)
+        )
+    ).one_or_none()
+    if head is None:  # never leave events unchained behind a missing head
+        raise RuntimeError("audit chain: the head row is missing")
+    head_hash, seal = head
+    at, render, rows = datetime.now(UTC), _cached_render(), []
+    for one in events:
+        seal += 1
+        row = {**one, "at": at, "prev_hash": head_hash, "seal": seal}
+        row["hash"] = head_hash = event_hash(row, render)
+        rows.append(row)
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        await session.execute(table.insert(), rows[start : start + ROWS_PER_STATEMENT])
+    await session.execute(
+        update(chain)
+        .where(chain.c.id == 1)
+        .values(head_hash=head_hash, head_seal=seal, sealed_through=at)
+    )
+
+
+# --- sealing ----------------------------------------------------------------------------------
+
+_PG_SEAL = text(
+    """
+UPDATE audit_events AS e SET seal = s.seal, prev_hash = s.prev_hash, hash = s.hash
+FROM unnest(CAST(:ids AS bigint[]), CAST(:seals AS bigint[]), CAST(:prevs AS text[]),
+            CAST(:hashes AS text[])) AS s(id, seal, prev_hash, hash)
+WHERE e.id = s.id
+"""
+)
+
+
+async def seal(engine: AsyncEngine, *, wait: bool = False) -> int | None:
+    """Chain every committed unsealed event, in its own transaction; the number sealed, or
+    None when another sealer holds the lock (`wait` waits for it instead)."""
+    if engine.dialect.name != "postgresql":
+        return 0  # SQLite's appends seal their own events
+    async with engine.connect() as connection, connection.begin():
+        # Marked, so counts of a request's statements can leave the sealer's out (bench/).
+        await connection.execution_options(**{SEALER_OPTION: True})
+        lock = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+        locked = await connection.scalar(text(f"SELECT {lock}(:key)::text"), {"key": SEALER_LOCK})
+        if locked == "false":
+            return None
+        return await _seal(connection)
+
+
+async def _seal(connection) -> int:
+    """Chain the unsealed events `connection` sees onto the head, which it locks."""
+    chain, e = models.AuditChain.__table__, models.AuditEvent.__table__
+    # The database's time, before the events are read: all committed by then are among them.
+    now = func.statement_timestamp()
+    head = (
+        await connection.execute(
+            select(chain.c.head_hash, chain.c.head_seal, now)
+            .where(chain.c.id == 1)
+            .with_for_update()
+        )
+    ).one_or_none()
+    if head is None:
+        raise RuntimeError("audit chain: the head row is missing")
+    head_hash, head_seal, now = head
+    render, sealed = _cached_render(), 0
+    while True:
+        rows = (
+            await connection.execute(
+                select(e.c.id, *(e.c[c] for c in CONTENT))
+                .where(e.c.seal.is_(None))
+                .order_by(e.c.id)
+                .limit(SEAL_BATCH)
+            )
+        ).all()
+        if not rows:
+            break
+        links = {"ids": [], "seals": [], "prevs": [], "hashes": []}
+        for row in rows:
+            values = row._asdict()
+            values["prev_hash"] = head_hash
+            head_seal += 1
+            for name, value in (("ids", row.id), ("seals", head_seal), ("prevs", head_hash)):
+                links[name].append(value)
+            head_hash = event_hash(values, render)
+            links["hashes"].append(head_hash)
+        await connection.execute(_PG_SEAL, links)
+        sealed += len(rows)
+        if len(rows) < SEAL_BATCH:
+            break
+    await connection.execute(
+        update(chain)
+        .where(chain.c.id == 1)
+        .values(head_hash=head_hash, head_seal=head_seal, sealed_through=now)
+    )
+    return sealed
+
+
+class _Sealer:
+    """One per engine and process: seals `SEAL_DELAY` after this process's appends commit,
+    until a run of its own found the lock free (another worker's run may have begun before
+    the last append committed). It connects on a pool of its own (one connection, closed
+    when it goes idle): it never takes a connection requests wait for."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = weakref.ref(engine)
+        self.due = False
+        self.task: asyncio.Task | None = None
+
+    def wake(self) -> None:
+        self.due = True
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.task = loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        delay, own = SEAL_DELAY, None
+        try:
+            while self.due:
+                await asyncio.sleep(delay)
+                engine = self.engine()
+                if engine is None:
+                    return
+                own = own or create_async_engine(engine.url, pool_size=1, max_overflow=0)
+                del engine
+                self.due = False
+                try:
+                    sealed = await seal(own)
+                    delay = SEAL_DELAY
+                except Exception as error:  # the kind only; retried, and `verify` seals too
+                    log.warning("audit log: sealing failed (%s), retrying", type(error).__name__)
+                    sealed, delay = None, min(delay * 2, 10.0)
+                if sealed is None:
+                    self.due = True
+        finally:
+            if own is not None:
+                await asyncio.shield(own.dispose())
+
+
+async def seal_before_exit(engine: AsyncEngine) -> None:
+    """Seal what this process appended before it ends (a CLI run, a stopping worker): its
+    background sealer dies with it. A failure is logged; the next run, or `verify`, seals."""
+    try:
+        await seal(engine, wait=True)
+    except Exception as error:
+        log.warning("audit log: sealing at exit failed (%s)", type(error).__name__)
+
+
+_SEALERS: weakref.WeakKeyDictionary[Engine, _Sealer] = weakref.WeakKeyDictionary()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_sealer(session: Session) -> None:
+    if not session.info.pop("hmis_audit_unsealed", False):
+        return
+    engine = session.get_bind()
+    try:
+        sealer = _SEALERS.get(engine) or _SEALERS.setdefault(engine, _Sealer(engine))
+        sealer.wake()
+    except RuntimeError:  # no event loop (a synchronous caller): the next run or verify seals
+        pass
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_unsealed(session: Session) -> None:
+    session.info.pop("hmis_audit_unsealed", None)
+
+
+# --- verifying --------------------------------------------------------------------------------
+
+UNLINKED = (
+    "its prev_hash is not the hash of the event before it: an event was removed, added or reordered"
+)
+EDITED = "its content does not match its hash: the event was edited"
+NOT_AT_HEAD = (
+    "the last event is not the chain's recorded head: the latest events were removed, or the "
+    "head was changed"
+)
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    message: str | None = None
+    # Every event committed before this time was in the chain walked.
+    verified_through: datetime | None = None
+    # Events committed since, not yet sealed: the next walk checks them.
+    unsealed: int = 0
+
+
+async def verify(session: AsyncSession, *, batch: int = 5000) -> Verification:
+    """Seal what is committed (waiting for a running sealer), then walk the chain from its
+    first event to the head; report the first broken link."""
+    await seal(session.bind, wait=True)
+    e, chain = models.AuditEvent.__table__, models.AuditChain.__table__
+    unsealed = select(func.count()).select_from(e).where(e.c.seal.is_(None)).scalar_subquery()
+    # One statement, one snapshot: the head and the events not yet sealed under it.
+    head, last, through, waiting = (
+        await session.execute(
+            select(chain.c.head_hash, chain.c.head_seal, chain.c.sealed_through, unsealed)
+            .where(chain.c.id == 1)
+        )
+    ).one()  # fmt: skip
+    columns = [e.c.id, e.c.seal, e.c.hash, *(e.c[c] for c in HASHED_COLUMNS)]
+    previous, checked, after = GENESIS_HASH, 0, 0
+    found = {"verified_through": through, "unsealed": int(waiting)}
+    while after < last:
+        rows = (
+            await session.execute(
+                select(*columns)
+                .where(e.c.seal > after, e.c.seal <= last)
+                .order_by(e.c.seal)
+                .limit(batch)
+            )
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            values = row._asdict()
+            if values["prev_hash"] != previous:
+                return Verification(False, checked, row.id, UNLINKED, **found)
+            if event_hash(values) != row.hash:
+                return Verification(False, checked, row.id, EDITED, **found)
+            previous, checked, after = row.hash, checked + 1, row.seal
+    if previous != head:
+        return Verification(False, checked, None, NOT_AT_HEAD, **found)
+    return Verification(True, checked, **found)

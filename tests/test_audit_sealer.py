@@ -1,0 +1,223 @@
+"""The audit append holds no shared lock: requests insert their events unsealed, and one sealer
+chains the committed ones in sealing order shortly after. Several `hmis serve` workers append
+while another transaction holding an appended event stays open; an event committed late, or
+rolled back, leaves the chain whole; `verifyAuditLog` says how far it verified."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from hmis.db import audit, audit_chain, models
+
+from . import people
+from .support import AUDIENCE, gql
+from .test_request_limits import free_port
+
+VERIFY = "{ verifyAuditLog { ok checked firstBrokenId message verifiedThrough unsealed } }"
+PAGE = "{ clients { edges { node { identity { lastName } enrollments { totalCount } } } } }"
+
+
+def one_event(**changes) -> dict:
+    return {
+        "actor_subject": "test-actor", "actor_client_id": None, "organization_id": None,
+        "roles": ["HMIS_ADMIN"], "client_id": uuid.uuid4(), "action": "view",
+        "groups": ["IDENTITY"], "purpose": None, "request_id": "r", "operation_name": None,
+        **changes,
+    }  # fmt: skip
+
+
+async def append_open(sessions):
+    """A session whose open transaction has appended one event (not committed)."""
+    session = sessions()
+    await session.begin()
+    await audit.append(session, [one_event(actor_subject="held-open")])
+    return session
+
+
+async def unsealed(sessions) -> int:
+    e = models.AuditEvent
+    async with sessions() as s:
+        return await s.scalar(select(func.count()).select_from(e).where(e.seal.is_(None)))
+
+
+@pytest.fixture
+def no_background_sealer(monkeypatch):
+    """This process seals only when the test says so."""
+    monkeypatch.setattr(audit_chain._Sealer, "wake", lambda _self: None)
+
+
+def postgres_only(engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: its appends seal their own events")
+
+
+async def test_an_event_committed_late_or_rolled_back_leaves_the_chain_whole(
+    sessions, engine, no_background_sealer
+):
+    postgres_only(engine)
+    late = await append_open(sessions)  # takes an id first, commits last
+    rolled_back = await append_open(sessions)  # takes an id, never commits: a gap
+    async with sessions() as s, s.begin():
+        await audit.append(s, [one_event(actor_subject="on-time")])
+    # The held transactions' events are not visible: the sealer chains the committed one and
+    # waits for nothing.
+    assert await audit.seal(engine, wait=True) == 1
+    await rolled_back.rollback()
+    await rolled_back.close()
+    await late.commit()
+    await late.close()
+    assert await unsealed(sessions) == 1
+    async with sessions() as s:
+        found = await audit.verify(s)
+        chained = (await s.execute(select(models.AuditEvent.actor_subject, models.AuditEvent.id)
+                                   .order_by(models.AuditEvent.seal))).all()  # fmt: skip
+    assert found.ok and found.checked == 2 and found.unsealed == 0, found
+    # The chain is in sealing order: the late event (the lower id) after the on-time one.
+    assert [name for name, _ in chained] == ["on-time", "held-open"]
+    assert chained[0].id > chained[1].id
+    assert found.verified_through <= datetime.now(UTC)
+
+
+async def test_sealing_may_only_link_an_unsealed_event(sessions, engine, no_background_sealer):
+    postgres_only(engine)
+    e = models.AuditEvent.__table__
+    async with sessions() as s, s.begin():
+        await audit.append(s, [one_event()])
+    await audit.seal(engine, wait=True)
+    async with sessions() as s, s.begin():
+        await audit.append(s, [one_event()])
+        fresh = await s.scalar(select(func.max(e.c.id)))
+    sealed = fresh - 1
+    link = "seal = 99, prev_hash = repeat('a', 64), hash = repeat('b', 64)"
+    for statement in (
+        f"UPDATE audit_events SET {link}, groups = '[]' WHERE id = {fresh}",  # content too
+        f"UPDATE audit_events SET {link} WHERE id = {sealed}",  # sealed already
+        f"UPDATE audit_events SET seal = NULL, prev_hash = NULL, hash = NULL WHERE id = {sealed}",
+        f"DELETE FROM audit_events WHERE id = {fresh}",  # unsealed, still never deleted
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with engine.begin() as connection:
+                await connection.execute(text(statement))
+    async with sessions() as s:
+        found = await audit.verify(s)
+    assert found.ok and found.checked == 2, found
+
+
+async def test_sqlite_appends_are_sealed_at_once(sessions, engine, api, token):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL seals shortly after the commit (tests above)")
+    async with sessions() as s, s.begin():
+        await audit.append(s, [one_event(), one_event()])
+    assert await unsealed(sessions) == 0
+    status, body = await gql(api, VERIFY, token=token("hmis_admin"))
+    assert status == 200 and body["data"]["verifyAuditLog"]["ok"], body
+    assert body["data"]["verifyAuditLog"]["checked"] == 2
+    assert body["data"]["verifyAuditLog"]["unsealed"] == 0
+
+
+async def lock_waits(engine) -> int:
+    """Locks someone waits for in this database (pg_locks lists the whole cluster)."""
+    async with engine.connect() as connection:
+        return await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        )
+
+
+async def started_serving(log, port: int, workers: int) -> None:
+    """Wait until this server (not another test's on a port just taken) serves on `port`."""
+    for _ in range(600):
+        text = log.read_text()
+        if (
+            f"running on http://127.0.0.1:{port}" in text
+            and text.count("Application startup complete.") == workers
+        ):
+            return
+        if "error" in text.lower():
+            pytest.fail(text)
+        await asyncio.sleep(0.05)
+    pytest.fail(log.read_text())
+
+
+async def test_workers_append_without_waiting_on_each_other_and_the_chain_verifies(
+    database_url, engine, sessions, issuer, token, tmp_path
+):
+    postgres_only(engine)
+    world = await people.coc(sessions)
+    for name in ("Ada", "Bob", "Cy"):
+        await people.fully_recorded_client(sessions, world, first_name=name)
+    port = free_port()
+    env = {**os.environ, "HMIS_DATABASE_URL": database_url, "HMIS_ENV": "production",
+           "HMIS_OIDC_ISSUER": issuer.url, "HMIS_OIDC_AUDIENCE": AUDIENCE,
+           "HMIS_PSEUDONYM_KEY": "test-pseudonym-key"}  # fmt: skip
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hmis.cli", "serve", "--port", str(port), "--workers", "3",
+            env=env, stdout=output, stderr=output,
+        )  # fmt: skip
+    held = await append_open(sessions)  # an appended event whose transaction stays open
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as api:
+            await started_serving(log, port, workers=3)
+            callers = [token("agency_staff", org=world.outreach.id, sub=f"staff-{i}")
+                       for i in range(8)]  # fmt: skip
+
+            async def requests(caller: str) -> list[int]:
+                statuses = []
+                for _ in range(6):
+                    status, body = await gql(api, PAGE, token=caller)
+                    assert status == 200 and len(body["data"]["clients"]["edges"]) == 3, (
+                        status,
+                        body,
+                    )
+                    statuses.append(status)
+                return statuses
+
+            async def watch(done: asyncio.Event) -> int:
+                seen = 0
+                while not done.is_set():
+                    seen = max(seen, await lock_waits(engine))
+                    await asyncio.sleep(0.01)
+                return seen
+
+            done = asyncio.Event()
+            watcher = asyncio.create_task(watch(done))
+            started = time.monotonic()
+            # Each request appends 3 events; under a chain-head lock they would all wait for
+            # the transaction held open above (and time out).
+            replies = await asyncio.wait_for(asyncio.gather(*map(requests, callers)), 60)
+            elapsed = time.monotonic() - started
+            done.set()
+            assert await watcher == 0  # nobody waited on a lock in this database
+            assert all(status == 200 for statuses in replies for status in statuses)
+            # Sealed within seconds, by the workers, while `held` is still open.
+            for _ in range(100):
+                if await unsealed(sessions) == 0:
+                    break
+                await asyncio.sleep(0.1)
+            assert await unsealed(sessions) == 0
+            held.info.pop("hmis_audit_unsealed")  # sealed below by verify, not this process
+            await held.commit()
+            status, body = await gql(api, VERIFY, token=token("hmis_admin"))
+    finally:
+        await held.close()
+        server.terminate()
+        await asyncio.wait_for(server.wait(), timeout=20)
+    found = body["data"]["verifyAuditLog"]
+    # 8 callers x 6 requests x 3 clients, and the held event committed last.
+    assert found["ok"] and found["checked"] == 8 * 6 * 3 + 1, (found, elapsed)
+    assert found["unsealed"] == 0 and found["verifiedThrough"] is not None
+    assert log.read_text().count("Started server process") == 3
