@@ -81,9 +81,7 @@ async def _seen_enrollment_ids(agency, gql, client_id) -> set[str]:
     return {e["node"]["id"] for e in body["data"]["client"]["enrollments"]["edges"]}
 
 
-async def test_partner_import_confirms_a_hidden_disabling_condition(
-    agency, outreach_service, gql
-):
+async def test_partner_import_confirms_a_hidden_disabling_condition(agency, outreach_service, gql):
     """LEAK (POST /imports/hmis-csv, HEALTH group). The loader keys the disabling condition of
     an Enrollment.csv row as uuid5(EnrollmentID, "DisablingCondition") and, when that record
     exists, updates it through `history.update`, which compares with `as_of.view`: a view
@@ -114,9 +112,7 @@ async def test_partner_import_confirms_a_hidden_disabling_condition(
     assert counts[0] == counts[1], counts
 
 
-async def test_partner_import_deletes_another_organizations_stay(
-    agency, outreach_service, gql
-):
+async def test_partner_import_deletes_another_organizations_stay(agency, outreach_service, gql):
     """LEAK/BYPASS (POST /imports/hmis-csv, deletions). `deleteEnrollment` answers a partner
     FORBIDDEN for a stay it sees but does not own; the import deletes it. The loader's
     `_write` soft-deletes any existing row whose key the file names with a DateDeleted,
@@ -137,7 +133,6 @@ async def test_partner_import_deletes_another_organizations_stay(
         health = (await s.scalars(select(models.HealthRecord))).all()
     assert row.date_deleted is None, (reply.status_code, reply.text)
     assert all(h.date_deleted is None for h in health), (reply.status_code, reply.text)
-
 
 
 async def test_partner_import_probes_for_a_stay_made_after_the_refusal(
@@ -220,7 +215,6 @@ async def test_partner_import_deletes_a_client(agency, outreach_service):
     ]
     async with agency.sessions() as s:
         assert (await s.get(models.Client, own.id)).date_deleted is None
-
 
 
 # --- HUD CSV export stamps ---------------------------------------------------------------------
@@ -347,8 +341,17 @@ async def test_partner_import_into_another_project_then_probes_its_households(
         reply = await post(agency, claimed, token=outreach_service)
         replies.append((reply.status_code, reply.json().get("errors")))
     assert replies[0] == replies[1], replies
-    assert replies[0] == (422, [{"file": "Project.csv", "row": 2, "column": "ProjectID",
-                                 "message": "not a project of your organization"}]), replies
+    assert replies[0] == (
+        422,
+        [
+            {
+                "file": "Project.csv",
+                "row": 2,
+                "column": "ProjectID",
+                "message": "not a project of your organization",
+            }
+        ],
+    ), replies
     async with agency.sessions() as s:
         mine = await s.scalar(
             select(models.Enrollment.id).where(
