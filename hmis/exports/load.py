@@ -200,9 +200,8 @@ class Loader:
         if administrator and all(getattr(existing, k) == v for k, v in values.items()):
             self.outcome.unchanged += 1
             return
-        if await history.update(self.session, self.writer, existing, values):
-            for name, value in self._stamps(row, created=False).items():
-                setattr(existing, name, value)
+        stamps = self._stamps(row, created=False)  # kept on the row and its version
+        if await history.update(self.session, self.writer, existing, values, hud=stamps):
             self.outcome.updated += 1
         else:
             self.outcome.unchanged += 1
