@@ -49,6 +49,9 @@ class RecordState:
     at_cutoff: dict[str, Any] | None = None
     # When the last version that reached this viewer was written (its DateUpdated).
     updated_at: datetime | None = None
+    # The source's stamps the row held right after that version (HUD CSV imports).
+    hud_date_updated: datetime | None = None
+    hud_user_id: str | None = None
 
     @property
     def exists(self) -> bool:
@@ -134,6 +137,8 @@ def fold(
         state.values.update(changes)
         state.seen += 1
         state.updated_at = v.recorded_at
+        state.hud_date_updated = getattr(v, "hud_date_updated", None)
+        state.hud_user_id = getattr(v, "hud_user_id", None)
     return states
 
 
@@ -157,7 +162,7 @@ def _versions(dialect: str, by_entity: bool, changed_only: bool, by_record: bool
     # map and change tracking would only cost time (a page of refused clients folds
     # thousands of versions).
     columns = (rv.entity, rv.record_id, rv.client_id, rv.seq, rv.kind, rv.organization_id,
-               rv.recorded_at, rv.changes)  # fmt: skip
+               rv.recorded_at, rv.changes, rv.hud_date_updated, rv.hud_user_id)  # fmt: skip
     # The SQL bound is the latest cutoff of the set; each client's own cutoff is applied after.
     query = select(*columns).where(
         among_param(dialect, rv.client_id, "clients"),

@@ -209,6 +209,7 @@ async def create_many(
         client_id = row.id if model is Client else row.client_id
         values = {c: getattr(row, c) for c in columns}
         versions.append(create_version(model, row.id, client_id, values, writer, at))
+        versions[-1].update(hud_date_updated=row.hud_date_updated, hud_user_id=row.hud_user_id)
         _note(session, model, client_id, CREATE, versions[-1]["changes"])
     # One executemany (the versions' own IDs are the database's: no row to read back).
     await session.execute(insert(RecordVersion), versions)
@@ -272,12 +273,14 @@ async def update(
     kind: str = UPDATE,
     expected_version: int | None = None,
     seen: View | None = None,
+    hud: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Apply `changes`; returns what changed. Compared with what the writer sees (`seen`,
     read under the lock when not given), never with the current row: the writer's version
     and which fields differ are those of its view, so writing a value someone else entered
     out of the writer's sight is recorded (and visible to the writer), and tells nothing.
-    A correction takes effect whatever the values it replaces."""
+    A correction takes effect whatever the values it replaces. `hud`: the source's stamps an
+    import writes with the change (kept on the row and its version)."""
     model = type(row)
     unknown = set(changes) - set(model.data_columns())
     if unknown:
@@ -296,7 +299,7 @@ async def update(
         changed = {k: v for k, v in changes.items() if seen.values.get(k) != v}
     if not changed and kind != DELETE:
         return {}
-    await _append(session, writer, row, kind, changed)
+    await _append(session, writer, row, kind, changed, hud=hud)
     return changed
 
 
@@ -313,7 +316,7 @@ async def delete(
 
 
 async def _append(
-    session, writer: Writer, row: ClientData, kind: str, changed: dict, *, reason=None
+    session, writer: Writer, row: ClientData, kind: str, changed: dict, *, reason=None, hud=None
 ) -> None:
     """Apply `changed` to the row, stamp it and append its version (the time is the
     transaction's, fixed by `begin_write`)."""
@@ -328,7 +331,11 @@ async def _append(
         writer.organization_id,
     )
     row.version += 1
-    row.hud_date_updated = None  # written here now: an imported DateUpdated no longer holds
+    # Written here now: the source's DateUpdated and UserID no longer hold, unless this is an
+    # import's write, which brings its own.
+    row.hud_date_updated = row.hud_user_id = None
+    for key, value in (hud or {}).items():
+        setattr(row, key, value)
     encoded = {k: _encode(v) for k, v in changed.items()}
     _note(session, type(row), row.client_id, kind, encoded)
     session.add(
@@ -343,6 +350,8 @@ async def _append(
             recorded_at=at,
             changes=encoded,
             reason=reason,
+            hud_date_updated=row.hud_date_updated,
+            hud_user_id=row.hud_user_id,
         )
     )
     await session.flush()

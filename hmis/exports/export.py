@@ -18,7 +18,7 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from hmis.auth.principal import Role
 from hmis.context import RequestContext
@@ -74,6 +74,7 @@ class Export:
         self.researcher = Visibility.of(context).role is Role.RESEARCHER
         self.ids = Ids()  # a researcher's, once their agreement is known (`check`)
         self.clients = 0
+        self.first_entry: date | None = None  # of the Enrollment.csv rows written
         self.implementation_id: str | None = None
         # With a project or organization filter: the projects exported (Project.csv), the
         # only ones whose enrollments are written (every ProjectID then refers to a row).
@@ -106,6 +107,7 @@ class Export:
             if len(page) < self.batch:
                 break
         self.context.cache.clear()
+        files.write(H.EXPORT, self._export_row())
         return self.clients
 
     def _filter(self) -> EnrollmentFilter | None:
@@ -136,11 +138,9 @@ class Export:
                     select(u).where(u.date_deleted.is_(None)).order_by(u.source, u.user_id)
                 )
             )
-            first_entry = await session.scalar(select(func.min(models.Enrollment.entry_date)))
             self.implementation_id = await session.scalar(
                 select(models.Installation.implementation_id)
             )
-        files.write(H.EXPORT, self._export_row(first_entry))
         if self._filter():
             self.projects = {row.id for row in project_rows}
             wanted = {row.organization_id for row in project_rows}
@@ -159,9 +159,12 @@ class Export:
         for row in project_rows:
             files.write(H.PROJECT, self._reference_row(H.PROJECT, row))
 
-    def _export_row(self, first_entry: date | None) -> dict[str, str]:
+    def _export_row(self) -> dict[str, str]:
+        """Written last: with no `from`, ExportStartDate is the earliest EntryDate of the
+        Enrollment.csv rows this export holds (as the caller sees them), never of records
+        the caller does not see."""
         now = datetime.now(UTC)
-        start = self.scope.start or first_entry or now.date()
+        start = self.scope.start or self.first_entry or now.date()
         return {
             "ExportID": self.export_id,
             "SourceType": "1",  # HUD 1.4: Continuum of Care and HMIS lead
@@ -287,6 +290,9 @@ class Export:
     def _enrollment(self, files, visibility, person, enrollment, exit, health) -> None:
         values = visibility.present(enrollment)
         household = visibility.present(enrollment, G.HOUSEHOLD) or {}
+        entry = values.get("entry_date")
+        if entry is not None and (self.first_entry is None or entry < self.first_entry):
+            self.first_entry = entry
         out = self._values(H.ENROLLMENT, {**values, **household})
         enrollment_id = self.ids.record("Enrollment.csv", enrollment.id)
         out.update(
@@ -315,14 +321,27 @@ class Export:
 
     def _stamped(self, out: dict, visibility: Visibility, row, stamps) -> dict[str, str]:
         """HUD's stamps: an imported record's own (kept from its source) until it is written
-        here again; DateUpdated as the caller's view has it (`Visibility.updated_at`)."""
-        updated = visibility.updated_at(row)
-        if updated == row.date_updated and stamps.hud_date_updated is not None:
-            updated = stamps.hud_date_updated
+        here again, else ours. Those of the version the caller sees: for a partner and a record
+        written since the refusal, the stamps that version left (`Visibility.seen_version`),
+        the very ones the row had then, so a write out of the caller's sight changes no stamp
+        (docs/hud-csv.md)."""
+        seen = visibility.seen_version(row)
+        if seen is None:
+            updated, hud_updated, hud_user = (
+                row.date_updated,
+                stamps.hud_date_updated,
+                stamps.hud_user_id,
+            )
+        else:
+            updated, hud_updated, hud_user = (
+                seen.updated_at,
+                seen.hud_date_updated,
+                seen.hud_user_id,
+            )
         out.update(
             DateCreated=H.text(stamps.hud_date_created or stamps.date_created),
-            DateUpdated=H.text(updated),
-            UserID=stamps.hud_user_id or user_id(stamps.created_by),
+            DateUpdated=H.text(hud_updated or updated),
+            UserID=hud_user or user_id(stamps.created_by),
             ExportID=self.export_id,
         )
         return out

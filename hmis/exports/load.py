@@ -28,7 +28,7 @@ from hmis.db.history import Writer
 
 from . import hud_csv as H
 from .absent import delete_absent, find_absent, is_full_refresh
-from .reference import key, load_reference, source_of, utc
+from .reference import key, load_reference, namespaced_key, source_of, utc
 from .validate import Checked, Problem, Row, names, rows
 
 CHUNK = 1000
@@ -42,6 +42,7 @@ class Outcome:
     deleted: int = 0
     unchanged: int = 0
     errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 class Loader:
@@ -53,12 +54,28 @@ class Loader:
         self.checked = checked
         self.fy2024 = checked.fy2024
         self.may_administer = may_administer
-        self.source = source_of(checked)
+        # The lineage the file names (Export.csv); a service account's is its organization's
+        # own: the keys of its rows never reach records another organization's import, an
+        # administrator or the API made (docs/hud-csv.md, "A service account's namespace").
+        self.named_source = source_of(checked)
+        self.source = (
+            self.named_source
+            if may_administer
+            else f"org:{writer.organization_id.hex}:{self.named_source}"
+        )
         self.outcome = Outcome()
         self.project_orgs: dict[uuid.UUID, uuid.UUID] = {}
 
     def key(self, spec: H.HudFile, value: str | None) -> uuid.UUID | None:
-        return None if value is None else key(self.source, spec.name, value)
+        if value is None:
+            return None
+        if spec is H.PROJECT or spec is H.ORGANIZATION:
+            # Reference data names existing projects (checked: the importer's organization's
+            # own, for a service account), keyed as the file's lineage keys them.
+            return key(self.named_source, spec.name, value)
+        if self.may_administer:
+            return key(self.source, spec.name, value)
+        return namespaced_key(self.source, spec.name, value)  # never a raw UUID
 
     async def run(self) -> Outcome:
         self.project_orgs = await load_reference(self)
@@ -87,6 +104,19 @@ class Loader:
         owners = await self._owners(spec, batch)
         new, health = [], []
         for row, record_id in zip(batch, ids, strict=True):
+            if spec is H.CLIENT and not self.may_administer and row.values.get("DateDeleted"):
+                # A client is shared by every agency serving them: only an administrator
+                # deletes one (deleteClient). The row is imported as if not deleted.
+                self.outcome.warnings.append(
+                    Problem(
+                        spec.name,
+                        row.line,
+                        "DateDeleted",
+                        "a service account does not delete clients (an administrator does): "
+                        "ignored",
+                    )  # fmt: skip
+                )
+                row = Row(row.line, {**row.values, "DateDeleted": None})
             values, owner = self._values(spec, row, record_id, owners)
             found = existing.get(record_id)
             if found is None:
@@ -170,9 +200,8 @@ class Loader:
         if administrator and all(getattr(existing, k) == v for k, v in values.items()):
             self.outcome.unchanged += 1
             return
-        if await history.update(self.session, self.writer, existing, values):
-            for name, value in self._stamps(row, created=False).items():
-                setattr(existing, name, value)
+        stamps = self._stamps(row, created=False)  # kept on the row and its version
+        if await history.update(self.session, self.writer, existing, values, hud=stamps):
             self.outcome.updated += 1
         else:
             self.outcome.unchanged += 1

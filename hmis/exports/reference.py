@@ -17,6 +17,8 @@ from .validate import Checked, Problem, Row, names, rows
 if TYPE_CHECKING:
     from .load import Loader
 
+NOT_YOURS = "not a project of your organization"
+
 
 def source_of(checked: Checked) -> str:
     """The export lineage: Export.csv SourceID, else SourceName, after the ImplementationID
@@ -38,6 +40,13 @@ def key(source: str, file: str, value: str) -> uuid.UUID:
         return uuid.uuid5(uuid.NAMESPACE_URL, f"hmis-csv:{source}:{file}:{value}")
 
 
+def namespaced_key(source: str, file: str, value: str) -> uuid.UUID:
+    """A service account's key for a source's ID: always name-based, in its organization's
+    lineage (`source` starts with the organization), even when the ID is a UUID: its rows
+    address only records its own organization's imports made."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"hmis-csv:{source}:{file}:{value}")
+
+
 async def load_reference(loader: Loader) -> dict[uuid.UUID, uuid.UUID]:
     """Add the organizations and projects the files name (administrators only), record the
     source's users, and return every known project's organization."""
@@ -56,16 +65,22 @@ async def load_reference(loader: Loader) -> dict[uuid.UUID, uuid.UUID]:
         org_id = loader.key(H.ORGANIZATION, row.values["OrganizationID"])
         in_file[project_id] = org_id
         if not loader.may_administer:
-            # A service account imports its own organization's projects only.
-            if row.values["ProjectID"] in used and org_id != loader.writer.organization_id:
-                loader.outcome.errors.append(
-                    Problem(
-                        H.PROJECT.name,
-                        row.line,
-                        "OrganizationID",
-                        "not your organization's project",
-                    )  # fmt: skip
+            # A service account imports its own organization's projects only: one that the
+            # file or the HMIS gives another organization, or that does not exist, gets the
+            # same answer (nothing said of another organization's projects).
+            if row.values["ProjectID"] in used:
+                mine = loader.writer.organization_id
+                column = (
+                    "OrganizationID"
+                    if org_id != mine
+                    else "ProjectID"
+                    if known.get(project_id) != mine
+                    else None
                 )
+                if column is not None:
+                    loader.outcome.errors.append(
+                        Problem(H.PROJECT.name, row.line, column, NOT_YOURS)
+                    )
             continue
         if org_id not in existing_orgs:
             _add(session, models.Organization, orgs[org_id], org_id)
@@ -74,25 +89,10 @@ async def load_reference(loader: Loader) -> dict[uuid.UUID, uuid.UUID]:
             _add(session, models.Project, row, project_id, organization_id=org_id)
             known[project_id] = org_id
     await session.flush()
-    if not loader.may_administer:
-        _unknown_projects(loader, known, in_file)
-    else:
+    if loader.may_administer:
         await _users(loader)
-    return {**in_file, **known}
-
-
-def _unknown_projects(loader: Loader, known: dict, in_file: dict) -> None:
-    for row in rows(loader.checked, H.ENROLLMENT):
-        project_id = loader.key(H.PROJECT, row.values["ProjectID"])
-        if project_id not in known and in_file.get(project_id) == loader.writer.organization_id:
-            loader.outcome.errors.append(
-                Problem(
-                    H.ENROLLMENT.name,
-                    row.line,
-                    "ProjectID",
-                    "no such project in the HMIS (an administrator adds projects)",
-                )  # fmt: skip
-            )
+        return {**in_file, **known}
+    return known  # the projects' organizations in the HMIS, never as the file claims
 
 
 def _add(session, model, row: Row, row_id, **extra) -> None:

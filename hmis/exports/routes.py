@@ -192,6 +192,7 @@ def routes(view) -> list[Route]:
             )
         finally:
             await context.close()
+        warnings += [w.as_json() for w in outcome.warnings]
         counts = {k: getattr(outcome, k) for k in ("created", "updated", "deleted", "unchanged")}
         return JSONResponse({**counts, "warnings": warnings}, headers=PRIVATE)
 

@@ -234,6 +234,18 @@ class Visibility:
             raise RuntimeError("updated_at asked of a record that was not presented")
         return state.updated_at
 
+    def seen_version(self, row: models.ClientData | Record) -> history.RecordState | None:
+        """The version of the record the caller sees, when it is not the current row (a
+        partner, a record written since the refusal): its time and the source's stamps it
+        left (`RecordState`), for an export's stamps. Call after `present`."""
+        decision = self.decisions.get(row.client_id)
+        if decision is None or decision.frozen_at is None or row.date_updated <= decision.frozen_at:
+            return None
+        state = self.states.get((row.__model__.__tablename__, row.id))
+        if state is None or state.updated_at is None:
+            raise RuntimeError("seen_version asked of a record that was not presented")
+        return state
+
     def inspect(
         self, row: models.ClientData | Record, group: ElementGroup | None = None
     ) -> dict[str, Any] | None:

@@ -39,3 +39,7 @@ class RecordVersion(Base):
     # Why a record was deleted (required of a deletion through the API); free text, so it is
     # kept here with the history, never in the access log or the logs.
     reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # The source's stamps (HUD DateUpdated, UserID) the row held right after this version:
+    # what an export gives a caller who sees the record at this version (docs/hud-csv.md).
+    hud_date_updated: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    hud_user_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
