@@ -62,10 +62,11 @@ bench-aggregate: $(STAMP)
 
 # The container image (Dockerfile): `make docker` builds it as hmis:latest (docs/deployment.md).
 # Without Docker Hub: `deploy/build-base-image.sh` (as root), then
-# `make docker BASE_IMAGE=hmis-base:bookworm`.
+# `make docker BASE_IMAGE=hmis-base:bookworm`. DOCKER_BUILD_FLAGS adds options to docker build.
 BASE_IMAGE ?= python:3.11-slim
+DOCKER_BUILD_FLAGS ?=
 docker:
-	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+	docker build $(DOCKER_BUILD_FLAGS) --build-arg BASE_IMAGE=$(BASE_IMAGE) \
 		-t hmis:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml) -t hmis:latest .
 
 clean:
