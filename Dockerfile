@@ -1,7 +1,11 @@
 # The HMIS GraphQL API as a container image: `make docker` builds it (docs/deployment.md).
 # It serves production settings only: configure it with HMIS_* variables and run behind a
 # TLS-terminating proxy. Migrations run as a separate step: `docker run IMAGE hmis migrate`.
-FROM python:3.11-slim
+#
+# The base is a build argument, python:3.11-slim unless told: where Docker Hub cannot be
+# reached, deploy/build-base-image.sh makes a stand-in and `make docker BASE_IMAGE=...` uses it.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -66,8 +66,13 @@ bench-aggregate: $(STAMP)
 	$(BIN)/python -m bench.aggregate
 
 # The container image (Dockerfile): `make docker` builds it as hmis:latest (docs/deployment.md).
+# Without Docker Hub: `deploy/build-base-image.sh` (as root), then
+# `make docker BASE_IMAGE=hmis-base:bookworm`. DOCKER_BUILD_FLAGS adds options to docker build.
+BASE_IMAGE ?= python:3.11-slim
+DOCKER_BUILD_FLAGS ?=
 docker:
-	docker build -t hmis:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml) -t hmis:latest .
+	docker build $(DOCKER_BUILD_FLAGS) --build-arg BASE_IMAGE=$(BASE_IMAGE) \
+		-t hmis:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml) -t hmis:latest .
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
