@@ -21,6 +21,7 @@ from hmis.resolvers.visibility import Visibility
 
 from .. import enums as E
 from ..enrollments import Enrollment, Project
+from . import in_view
 from .common import FieldError, allowed, find_live, mutate
 
 EARLIEST = datetime.date(1990, 1, 1)
@@ -133,13 +134,9 @@ class HouseholdMutations:
                 select(models.Client.id).where(models.Client.id.in_(ids),
                                                reads.live(models.Client))
             ))  # fmt: skip
-            e, x = models.Enrollment, models.Exit
-            open_here = set(await session.scalars(
-                select(e.client_id)
-                .outerjoin(x, (x.enrollment_id == e.id) & reads.live(x))
-                .where(e.client_id.in_(ids), e.project_id == project.id, reads.live(e),
-                       x.id.is_(None))
-            ))  # fmt: skip
+            open_here = await in_view.open_stays(
+                session, principal.writer.organization_id, ids, project.id
+            )
             for i, client_id in enumerate(ids):
                 if client_id not in live:
                     check.fail(f"members.{i}.clientId", "no client has this ID", "NOT_FOUND")
