@@ -22,10 +22,9 @@ from strawberry.types import Info
 
 from hmis import hud
 from hmis.auth.policy import Action
-from hmis.db import history, models, reads
+from hmis.db import history, in_view, models, reads
 from hmis.resolvers.validate import Check
 
-from . import in_view
 from .common import FieldError, allowed, find_live, run
 from .owned import MAX_REASON_LENGTH, find_owned, reason
 

@@ -15,13 +15,12 @@ from strawberry.types import Info
 
 from hmis import hud
 from hmis.auth.policy import Action
-from hmis.db import history, models, reads
+from hmis.db import history, in_view, models, reads
 from hmis.resolvers.validate import Check
 from hmis.resolvers.visibility import Visibility
 
 from .. import enums as E
 from ..enrollments import Enrollment, Project
-from . import in_view
 from .common import FieldError, allowed, find_live, mutate
 
 EARLIEST = datetime.date(1990, 1, 1)

@@ -18,13 +18,12 @@ from strawberry.types import Info
 
 from hmis import hud
 from hmis.auth.policy import Action
-from hmis.db import history, models
+from hmis.db import history, in_view, models
 from hmis.db.models.history import CORRECT
 from hmis.resolvers.validate import Check, today
 
 from .. import enums as E
 from ..enrollments import Enrollment
-from . import in_view
 from .common import FieldError, allowed, mutate
 from .owned import MAX_REASON_LENGTH, find_owned, reason, stale
 from .services import AssignCaseManagerPayload, _present_assignment, _present_enrollment

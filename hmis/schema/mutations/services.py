@@ -15,14 +15,13 @@ from strawberry.types import Info
 from hmis import hud
 from hmis.auth.policy import Action
 from hmis.auth.principal import Principal
-from hmis.db import history, models, reads
+from hmis.db import history, in_view, models, reads
 from hmis.errors import Forbidden
 from hmis.resolvers.validate import Check, today
 from hmis.resolvers.visibility import Visibility
 
 from .. import enums as E
 from ..enrollments import CaseManagerAssignment, Enrollment, Project
-from . import in_view
 from .common import FieldError, allowed, find_live, mutate
 from .owned import find_owned
 

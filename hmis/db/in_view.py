@@ -16,10 +16,8 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hmis import hud
-from hmis.db import history, models, reads
-
-HEAD = int(hud.RelationshipToHoH.SELF)
+from . import models, reads
+from .as_of import View, view, views
 
 
 async def seen_where(
@@ -28,7 +26,7 @@ async def seen_where(
     model,
     keys: Iterable[Any] = (),
     **match: Any,
-) -> list[tuple[Any, history.View]]:
+) -> list[tuple[Any, View]]:
     """The live rows of `model` that, in the view of staff of `organization_id` (None:
     administrators), have every `match` column equal to the value given, with that view.
     `keys`: SQL conditions on columns the API never changes (a stay's client, an exit's
@@ -44,7 +42,7 @@ async def seen_where(
             current = or_(current, written_late)
         candidates = candidates.where(current)
     rows = list(await session.scalars(candidates))
-    return [(row, seen) for row, seen in await history.views(session, organization_id, rows)
+    return [(row, seen) for row, seen in await views(session, organization_id, rows)
             if all(seen.values.get(c) == v for c, v in match.items())]  # fmt: skip
 
 
@@ -77,7 +75,7 @@ async def household(
     household_id: str,
     *,
     excluding: uuid.UUID | None = None,
-) -> list[tuple[models.Enrollment, history.View]]:
+) -> list[tuple[models.Enrollment, View]]:
     """The other members' enrollments of a household (a project and a HouseholdID) in the
     caller's view."""
     e = models.Enrollment
@@ -88,13 +86,13 @@ async def household(
 
 async def exit_of(
     session: AsyncSession, organization_id: uuid.UUID | None, enrollment_id: uuid.UUID
-) -> tuple[models.Exit | None, history.View | None, models.Exit | None]:
+) -> tuple[models.Exit | None, View | None, models.Exit | None]:
     """The enrollment's live exit as the caller sees it, (row, view, None); or, when the live
     exit is one the caller cannot see, (None, None, that hidden row); else (None, None, None).
     One live exit per enrollment (a unique index)."""
     x = models.Exit
     row = await session.scalar(select(x).where(x.enrollment_id == enrollment_id, reads.live(x)))
-    seen = row and await history.view(session, organization_id, row)
+    seen = row and await view(session, organization_id, row)
     if seen:
         return row, seen, None
     return None, None, row
