@@ -211,3 +211,47 @@ async def test_assigning_ends_a_current_assignment_hidden_from_the_caller(api, t
     async with sessions() as s:
         row = await s.get(models.CaseManagerAssignment, hidden_id)
     assert row.end_date is not None and row.date_deleted is None
+
+
+async def test_a_member_moved_out_of_the_callers_sight_is_still_a_member(api, token, sessions):
+    """The other way round: a stay the shelter sees, moved to another household after R by an
+    administrator's import, is still in the head's household in the shelter's view (frozen at
+    R for others' writes), so deleting the head is still HEAD_OF_HOUSEHOLD, and `household`
+    still lists both: the hidden change changes no answer either."""
+    w = await L.world(api, token)
+    ada, ben = await L.client(w), await L.client(w, first="Ben")
+    intake = await ok(w, "shelter", "createHouseholdEnrollment", projectId=w.projects["Shelter"],
+                      entryDate="2025-01-10", members=[
+                          {"clientId": ada, "relationshipToHoH": "SELF"},
+                          {"clientId": ben, "relationshipToHoH": "CHILD"}])  # fmt: skip
+    adas, bens = (e["id"] for e in intake["enrollments"])
+    await L.refuse(w, ben)
+    async with sessions() as s, s.begin():
+        row = await s.get(models.Enrollment, uuid.UUID(bens))
+        await history.update(s, ADMIN_IMPORT, row, {"household_id": "ELSEWHERE"})
+    (head,) = [e for e in await L.enrollments(w, "shelter", ada) if e["id"] == adas]
+    assert [m["enrollmentId"] for m in head["household"]["members"]] == [adas, bens]
+    assert await L.errors(w, "shelter", "deleteEnrollment", id=adas, reason="entered in error",
+                          ) == [(["input", "id"], "HEAD_OF_HOUSEHOLD")]  # fmt: skip
+
+
+REFUSE = """mutation($input: RecordSharingRefusalInput!) { recordSharingRefusal(input: $input) {
+  refusal { id } errors { field code } } }"""
+
+
+async def test_a_refusal_names_household_members_from_the_recorders_view(shelter_world, sessions):
+    """recordSharingRefusal's householdMemberIds (NOT_IN_HOUSEHOLD): a household is read from
+    the recorder's view, so Ada's stay in Ben's household written after her refusal out of the
+    shelter's sight does not make her a member of Ben's household: the same NOT_IN_HOUSEHOLD
+    as without it (before, the hidden stay turned it into a recorded refusal)."""
+    w, ada = shelter_world.w, shelter_world.ada
+    ben = await L.client(w, first="Ben")
+    bens = await L.enroll(w, ben, "2025-03-01")
+    household = await _household_of(w, ben, bens)
+    await _admin_enrolls_after_r(w, sessions, ada, household=household, relationship=2)
+    given = {"input": {"clientId": ben, "householdMemberIds": [ada]}}
+    status, body = await L.gql(w.api, REFUSE, given, token=w.tokens["shelter"])
+    assert status == 200, body
+    assert body["data"]["recordSharingRefusal"]["errors"] == [
+        {"field": ["input", "householdMemberIds", "0"], "code": "NOT_IN_HOUSEHOLD"}
+    ]
