@@ -15,9 +15,9 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from hmis.db import history, models
+from hmis.db import history, in_view, models
 
 from . import lifecycle as L
 from .lifecycle import ok
@@ -255,3 +255,36 @@ async def test_a_refusal_names_household_members_from_the_recorders_view(shelter
     assert body["data"]["recordSharingRefusal"]["errors"] == [
         {"field": ["input", "householdMemberIds", "0"], "code": "NOT_IN_HOUSEHOLD"}
     ]
+
+
+async def test_the_checks_take_as_many_statements_for_one_client_as_for_many(
+    api, token, sessions, engine
+):
+    """`in_view` reads the candidates live, then decides them in one batch: the number of
+    statements does not grow with the rows (here five clients, each with a stay the shelter
+    sees and one written out of its sight)."""
+    w = await L.world(api, token)
+    ids = [await L.client(w, first=f"C{i}") for i in range(5)]
+    for client_id in ids:
+        await L.enroll(w, client_id, "2025-01-10")
+        await L.refuse(w, client_id)
+        await _admin_enrolls_after_r(w, sessions, client_id)
+    counted: list[str] = []
+
+    def before(_conn, _cursor, statement, *_args):
+        counted.append(statement)
+
+    project_id = uuid.UUID(w.projects["Shelter"])
+    found, statements = [], []
+    for some in (ids[:1], ids):
+        async with sessions() as s:
+            org = (await s.get(models.Project, project_id)).organization_id
+            event.listen(engine.sync_engine, "before_cursor_execute", before)
+            try:
+                found.append(await in_view.open_stays(s, org, map(uuid.UUID, some), project_id))
+            finally:
+                event.remove(engine.sync_engine, "before_cursor_execute", before)
+            statements.append(len(counted))
+            counted.clear()
+    assert found == [{uuid.UUID(ids[0])}, set(map(uuid.UUID, ids))]
+    assert statements[0] == statements[1], statements
