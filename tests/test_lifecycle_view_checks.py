@@ -288,3 +288,30 @@ async def test_the_checks_take_as_many_statements_for_one_client_as_for_many(
             counted.clear()
     assert found == [{uuid.UUID(ids[0])}, set(map(uuid.UUID, ids))]
     assert statements[0] == statements[1], statements
+
+
+SET_CONTACT = """mutation($input: SetContactInput!) { setContact(input: $input) {
+  contact { phone } errors { code } } }"""
+
+
+async def test_set_contact_supersedes_a_contact_hidden_from_the_caller(api, token, sessions):
+    """setContact keeps one contact per client and organization. A contact an administrator's
+    import wrote for the shelter after R is hidden from the shelter: before, updating it failed
+    (an internal error, where without it the write succeeds); now the shelter's contact is
+    recorded as without it, and the hidden one is superseded (deleted, history kept)."""
+    w = await L.world(api, token)
+    ada = await L.client(w)
+    await L.refuse(w, ada)
+    async with sessions() as s, s.begin():
+        project = await s.get(models.Project, uuid.UUID(w.projects["Shelter"]))
+        hidden = await history.create(s, ADMIN_IMPORT, models.Contact,
+                                      organization_id=project.organization_id,
+                                      client_id=uuid.UUID(ada), phone="5555555555")  # fmt: skip
+        hidden_id = hidden.id
+    assert (await L.agency_records(w, "shelter", ada))["contact"] is None
+    given = {"input": {"clientId": ada, "phone": "5555555556"}}
+    status, body = await L.gql(w.api, SET_CONTACT, given, token=w.tokens["shelter"])
+    assert status == 200 and "errors" not in body, body
+    assert body["data"]["setContact"] == {"contact": {"phone": "5555555556"}, "errors": []}
+    async with sessions() as s:
+        assert (await s.get(models.Contact, hidden_id)).date_deleted is not None

@@ -96,3 +96,15 @@ async def exit_of(
     if seen:
         return row, seen, None
     return None, None, row
+
+
+async def seen_and_hidden(
+    session: AsyncSession, organization_id: uuid.UUID | None, model, keys: Iterable[Any]
+) -> tuple[list[tuple[Any, View]], list[Any]]:
+    """The live rows of `model` meeting `keys`, split into those the caller sees (with its
+    view) and those it does not: for a write that must not leave two rows where one may be
+    (an index, or an upsert), the hidden ones give way to it without changing its answer."""
+    rows = list(await session.scalars(select(model).where(reads.live(model), *keys)))
+    seen = await views(session, organization_id, rows)
+    shown = {id(row) for row, _ in seen}
+    return seen, [row for row in rows if id(row) not in shown]

@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -217,24 +216,21 @@ class ServiceMutations:
                 input.staff_user_id,
             )
             a = models.CaseManagerAssignment
-            earlier = list(
-                await session.scalars(
-                    select(a).where(
-                        a.client_id == client_id,
-                        a.end_date.is_(None),
-                        reads.live(a),
-                        a.organization_id == staff.organization_id,
-                    )  # fmt: skip
-                )
-            )
-            seen = dict(await history.views(session, principal.writer.organization_id, earlier))
-            for previous in earlier:
-                # One current assignment per client and organization (a unique index): one
-                # made out of the caller's sight is ended too, and stays out of its sight.
+            # One current assignment per client and organization (a unique index): one made
+            # out of the caller's sight is ended too, and stays out of its sight.
+            seen, hidden = await in_view.seen_and_hidden(
+                session, principal.writer.organization_id, a,
+                [a.client_id == client_id, a.end_date.is_(None),
+                 a.organization_id == staff.organization_id],
+            )  # fmt: skip
+            for previous, view in seen:
+                await history.update(session, principal.writer, previous, {"end_date": today()},
+                                     seen=view)  # fmt: skip
+            for previous in hidden:
                 unseen = history.View({c: getattr(previous, c) for c in a.data_columns()},
                                       previous.version)  # fmt: skip
                 await history.update(session, principal.writer, previous, {"end_date": today()},
-                                     seen=seen.get(previous, unseen))  # fmt: skip
+                                     seen=unseen)  # fmt: skip
             row = await history.create(
                 session, principal.writer, a, organization_id=staff.organization_id,
                 client_id=client_id, staff_user_id=staff.id, start_date=today(),
