@@ -23,7 +23,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import audit
-from .as_of import RecordState, View, as_of, fold, view  # noqa: F401 (the read side, here too)
+from .as_of import RecordState, View, as_of, fold, view, views  # noqa: F401 (the read side, here too)
 from .models import Client, ClientData, RecordVersion, WriteClock
 from .models.audit import AuditAction
 from .models.history import CORRECT, CREATE, DELETE, UPDATE

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, select, tuple_
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import models
@@ -223,18 +223,35 @@ async def household_members(
     session: AsyncSession, *, keys: Iterable[tuple[uuid.UUID, str]]
 ) -> dict[tuple[uuid.UUID, str], list[tuple[models.Enrollment, models.Client]]]:
     """The live enrollments (with their live client) of each household, a household being a
-    project and a HouseholdID (HUD), in one statement for all `keys`."""
+    project and a HouseholdID (HUD), in one statement for all `keys`. An enrollment written
+    after its client's active refusal is listed under every household of its project asked
+    for: a viewer frozen at the refusal may see it in another household than it is in now
+    (callers keep the members whose household, as the viewer sees it, is the one asked)."""
     keys = list(keys)
     if not keys:
         return {}
-    e, c = models.Enrollment, models.Client
+    e, c, rc = models.Enrollment, models.Client, models.RefusalCoverage
+    projects = {project for project, _ in keys}
+    written_late = exists().where(rc.client_id == e.client_id, rc.revoked_at.is_(None),
+                                  rc.refused_at < e.date_updated)  # fmt: skip
     rows = await session.execute(
-        select(e, c)
+        select(e, c, written_late.label("late"))
         .join(c, c.id == e.client_id)
-        .where(tuple_(e.project_id, e.household_id).in_(keys), live(e), live(c))
+        .where(
+            or_(
+                tuple_(e.project_id, e.household_id).in_(keys),
+                and_(e.project_id.in_(projects), written_late),
+            ),
+            live(e),
+            live(c),
+        )  # fmt: skip
         .order_by(e.relationship_to_hoh, e.entry_date, e.id)
     )
+    asked = set(keys)
     found: dict[tuple[uuid.UUID, str], list] = defaultdict(list)
-    for enrollment, client in rows:
-        found[(enrollment.project_id, enrollment.household_id)].append((enrollment, client))
+    for enrollment, client, late in rows:
+        key = (enrollment.project_id, enrollment.household_id)
+        homes = {k for k in asked if k[0] == enrollment.project_id} if late else {key}
+        for home in homes:
+            found[home].append((enrollment, client))
     return found

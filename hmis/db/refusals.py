@@ -10,14 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from . import audit, history, models
+from . import audit, history, in_view, models
 from .models.audit import AuditAction
 from .models.history import CREATE
-from .reads import live
 
 
 async def serves(session: AsyncSession, organization_id: uuid.UUID, client_id: uuid.UUID) -> bool:
@@ -46,16 +44,17 @@ async def household_members(
     same household ID. Staff see households only in their own organization's enrollments
     (HOUSEHOLD is not shared), so only those count for them (`organization_id`); None for
     administrators: any enrollment."""
-    mine, theirs = aliased(models.Enrollment), aliased(models.Enrollment)
-    query = select(theirs.client_id).join(
-        mine, and_(mine.household_id == theirs.household_id, mine.client_id == signer)
-    ).where(theirs.client_id.in_(list(candidates)), live(mine), live(theirs),
-            mine.household_id.is_not(None))  # fmt: skip
+    # In the recorder's view (`in_view`): a stay it cannot see makes no one a member.
+    candidates = set(candidates)
+    e = models.Enrollment
+    keys = [e.client_id.in_([signer, *candidates])]
     if organization_id is not None:
-        query = query.where(
-            mine.organization_id == organization_id, theirs.organization_id == organization_id
-        )
-    return set(await session.scalars(query))
+        keys.append(e.organization_id == organization_id)
+    stays = await in_view.seen_where(session, organization_id, e, keys)
+    seen = [v.values for _, v in stays if v.values["household_id"] is not None]
+    households = {v["household_id"] for v in seen if v["client_id"] == signer}
+    return {v["client_id"] for v in seen
+            if v["client_id"] in candidates and v["household_id"] in households}  # fmt: skip
 
 
 async def recorded_by(

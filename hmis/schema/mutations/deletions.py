@@ -22,7 +22,7 @@ from strawberry.types import Info
 
 from hmis import hud
 from hmis.auth.policy import Action
-from hmis.db import history, models, reads
+from hmis.db import history, in_view, models, reads
 from hmis.resolvers.validate import Check
 
 from .common import FieldError, allowed, find_live, run
@@ -95,13 +95,14 @@ async def _live(session: AsyncSession, model, *where) -> list:
     return list(await session.scalars(select(model).where(*where, reads.live(model))))
 
 
-async def _with_enrollment(session, check: Check, row: models.Enrollment) -> list:
-    """What goes with an enrollment: its exit and assessments (HEAD_OF_HOUSEHOLD: refused)."""
-    e = models.Enrollment
-    if row.relationship_to_hoh == int(hud.RelationshipToHoH.SELF):
-        members = await session.scalar(
-            select(e.id).where(e.project_id == row.project_id, e.household_id == row.household_id,
-                               e.id != row.id, reads.live(e)).limit(1)
+async def _with_enrollment(session, check: Check, principal, row: models.Enrollment,
+                           seen) -> list:  # fmt: skip
+    """What goes with an enrollment: its exit and assessments (HEAD_OF_HOUSEHOLD: refused).
+    Whether it heads a household with other members is asked of the caller's view."""
+    if seen.values["relationship_to_hoh"] == int(hud.RelationshipToHoH.SELF):
+        members = await in_view.household(
+            session, principal.writer.organization_id, seen.values["project_id"],
+            seen.values["household_id"], excluding=row.id,
         )  # fmt: skip
         if members:
             check.fail("id", "other members of this household remain in the project: make "
@@ -124,14 +125,14 @@ async def _with_health(session, row: models.HealthRecord) -> list:
 async def _delete(info: Info, model, input: DeleteRecordInput) -> DeletePayload:
     async def work(session: AsyncSession):
         check = Check()
-        principal, row, _seen = await find_owned(
+        principal, row, seen = await find_owned(
             info, session, model, input.id, check, "id", Action.DELETE_RECORD
         )
         why = reason(check, input.reason)
         check.done()
         dependents = []
         if model is models.Enrollment:
-            dependents = await _with_enrollment(session, check, row)
+            dependents = await _with_enrollment(session, check, principal, row, seen)
         elif model is models.HealthRecord:
             dependents = await _with_health(session, row)
         for record in [*dependents, row]:

@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from hmis import hud
 from hmis.auth.policy import Action
-from hmis.db import history, models, reads
+from hmis.db import history, in_view, models, reads
 from hmis.resolvers.validate import Check
 from hmis.resolvers.visibility import Visibility
 
@@ -133,13 +133,9 @@ class HouseholdMutations:
                 select(models.Client.id).where(models.Client.id.in_(ids),
                                                reads.live(models.Client))
             ))  # fmt: skip
-            e, x = models.Enrollment, models.Exit
-            open_here = set(await session.scalars(
-                select(e.client_id)
-                .outerjoin(x, (x.enrollment_id == e.id) & reads.live(x))
-                .where(e.client_id.in_(ids), e.project_id == project.id, reads.live(e),
-                       x.id.is_(None))
-            ))  # fmt: skip
+            open_here = await in_view.open_stays(
+                session, principal.writer.organization_id, ids, project.id
+            )
             for i, client_id in enumerate(ids):
                 if client_id not in live:
                     check.fail(f"members.{i}.clientId", "no client has this ID", "NOT_FOUND")

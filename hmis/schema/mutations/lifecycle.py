@@ -13,13 +13,12 @@ import uuid
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from hmis import hud
 from hmis.auth.policy import Action
-from hmis.db import history, models, reads
+from hmis.db import history, in_view, models
 from hmis.db.models.history import CORRECT
 from hmis.resolvers.validate import Check, today
 
@@ -31,6 +30,7 @@ from .services import AssignCaseManagerPayload, _present_assignment, _present_en
 
 EARLIEST = datetime.date(1990, 1, 1)
 MAX_HOUSEHOLD_ID = 32
+HEAD = int(hud.RelationshipToHoH.SELF)
 VERSION_NOTE = "The version you edited (from the last payload); stale: STALE_VERSION."
 
 
@@ -101,10 +101,10 @@ def _given(input, names: tuple[str, ...]) -> dict[str, Any]:
 async def _exit_seen(session: AsyncSession, principal, enrollment_id: uuid.UUID):
     """The enrollment's live exit and the caller's view of it, or (None, None) when there is
     none the caller sees (one written out of its sight is no exit to it: `NOT_EXITED`)."""
-    x = models.Exit
-    row = await session.scalar(select(x).where(x.enrollment_id == enrollment_id, reads.live(x)))
-    seen = row and await history.view(session, principal.writer.organization_id, row)
-    return (row, seen) if seen else (None, None)
+    row, seen, _hidden = await in_view.exit_of(
+        session, principal.writer.organization_id, enrollment_id
+    )
+    return row, seen
 
 
 async def _correct(session, principal, row, seen: history.View, values: dict) -> int:
@@ -121,17 +121,16 @@ async def _with_version(info: Info, written) -> tuple[Enrollment | None, int]:
     return await _present_enrollment(info, enrollment_id), version
 
 
-async def _check_head(session, check: Check, row: models.Enrollment, household_id: str) -> None:
-    """HUD: one head of household. Another live enrollment of the household in this project
-    (the caller's organization's, so nothing hidden is consulted) already heads it."""
-    e = models.Enrollment
-    other = await session.scalar(
-        select(e.id).where(
-            e.project_id == row.project_id, e.household_id == household_id, e.id != row.id,
-            e.relationship_to_hoh == int(hud.RelationshipToHoH.SELF), reads.live(e),
-        ).limit(1)
+async def _check_head(
+    session, check: Check, principal, row: models.Enrollment, seen, household_id: str
+) -> None:
+    """HUD: one head of household. Another enrollment of the household in this project heads
+    it already, in the caller's view (`in_view.household`: nothing hidden is consulted)."""
+    members = await in_view.household(
+        session, principal.writer.organization_id, seen.values["project_id"], household_id,
+        excluding=row.id,
     )  # fmt: skip
-    if other:
+    if any(other.values["relationship_to_hoh"] == HEAD for _, other in members):
         message = "the household has a head of household in this project already"
         check.fail("relationshipToHoH", message + "; change theirs first", "HEAD_EXISTS")
 
@@ -178,7 +177,7 @@ class LifecycleMutations:
             relationship = values.get("relationship_to_hoh", seen.values["relationship_to_hoh"])
             if relationship == int(hud.RelationshipToHoH.SELF):
                 household = values.get("household_id") or seen.values["household_id"]
-                await _check_head(session, check, row, household)
+                await _check_head(session, check, principal, row, seen, household)
             check.done()
             return row.id, await _correct(session, principal, row, seen, values)
 
@@ -237,13 +236,9 @@ class LifecycleMutations:
             exit, _ = await _exit_seen(session, principal, enrollment.id)
             if exit is None:
                 check.fail("enrollmentId", "this enrollment has no exit", "NOT_EXITED")
-            e, x = models.Enrollment, models.Exit
-            other_open = await session.scalar(
-                select(e.id)
-                .outerjoin(x, (x.enrollment_id == e.id) & reads.live(x))
-                .where(e.client_id == enrollment.client_id, e.project_id == enrollment.project_id,
-                       e.id != enrollment.id, reads.live(e), x.id.is_(None))
-                .limit(1)
+            other_open = await in_view.open_stays(
+                session, principal.writer.organization_id, [seen.values["client_id"]],
+                seen.values["project_id"], excluding=enrollment.id,
             )  # fmt: skip
             if other_open:
                 check.fail("enrollmentId", "the client has another open enrollment in this "

@@ -10,12 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from hmis.auth.policy import Action
-from hmis.db import history, models, reads
+from hmis.db import history, in_view, models
 from hmis.groups import ElementGroup
 from hmis.resolvers import assessments
 from hmis.resolvers.validate import Check, today
@@ -27,6 +26,7 @@ from .common import FieldError, allowed, caller_org, find_live, mutate, refuse_p
 
 EARLIEST = datetime.date(1990, 1, 1)
 MAX_NOTE_LENGTH = 10_000
+SUPERSEDED = "superseded by the contact the organization recorded"
 CONTACT_RULES = {  # each field of SetContactInput and its rule
     "phone": Check.phone,
     "email": Check.email,
@@ -249,13 +249,15 @@ class RecordMutations:
             refuse_ppi(check, await caller_org(session, principal), ElementGroup.CONTACT, values)
             check.done()
             c = models.Contact
-            row = await session.scalar(
-                select(c).where(
-                    c.client_id == client_id,
-                    reads.live(c),
-                    c.organization_id == principal.organization_id,
-                )
-            )
+            # One contact per client and organization: one written out of the caller's sight
+            # (after the client's refusal, by an administrator's import) is superseded.
+            seen, hidden = await in_view.seen_and_hidden(
+                session, principal.writer.organization_id, c,
+                [c.client_id == client_id, c.organization_id == principal.organization_id],
+            )  # fmt: skip
+            for row in hidden:
+                await history.delete(session, principal.writer, row, reason=SUPERSEDED)
+            row = seen[0][0] if seen else None
             if row is None:
                 row = await history.create(
                     session, principal.writer, c, client_id=client_id, **values

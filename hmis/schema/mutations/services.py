@@ -8,14 +8,13 @@ import uuid
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from hmis import hud
 from hmis.auth.policy import Action
 from hmis.auth.principal import Principal
-from hmis.db import history, models, reads
+from hmis.db import history, in_view, models, reads
 from hmis.errors import Forbidden
 from hmis.resolvers.validate import Check, today
 from hmis.resolvers.visibility import Visibility
@@ -23,6 +22,9 @@ from hmis.resolvers.visibility import Visibility
 from .. import enums as E
 from ..enrollments import CaseManagerAssignment, Enrollment, Project
 from .common import FieldError, allowed, find_live, mutate
+from .owned import find_owned
+
+SUPERSEDED = "superseded by the exit the organization recorded"
 
 
 @strawberry.input
@@ -130,17 +132,8 @@ class ServiceMutations:
             if project.operating_start_date:
                 check.not_before("entryDate", input.entry_date, project.operating_start_date,
                                  "the project's operating start date")  # fmt: skip
-            e, x = models.Enrollment, models.Exit
-            open_here = await session.scalar(
-                select(e.id)
-                .outerjoin(x, (x.enrollment_id == e.id) & reads.live(x))
-                .where(
-                    e.client_id == client_id,
-                    e.project_id == project.id,
-                    reads.live(e),
-                    x.id.is_(None),
-                )  # fmt: skip
-                .limit(1)
+            open_here = await in_view.open_stays(
+                session, principal.writer.organization_id, [client_id], project.id
             )
             if open_here:
                 check.fail("projectId", "the client already has an open enrollment in this "
@@ -171,23 +164,23 @@ class ServiceMutations:
 
         async def work(session: AsyncSession):
             check = Check()
-            enrollment_id = check.uuid("enrollmentId", input.enrollment_id)
-            check.done()
-            enrollment = await find_live(
-                session, models.Enrollment, enrollment_id, check, "enrollmentId"
+            principal, enrollment, seen = await find_owned(
+                info, session, models.Enrollment, input.enrollment_id, check, "enrollmentId",
+                Action.RECORD_SERVICE,
+            )  # fmt: skip
+            exit, _, hidden = await in_view.exit_of(
+                session, principal.writer.organization_id, enrollment.id
             )
-            principal = allowed(info, Action.RECORD_SERVICE, owner_org=enrollment.organization_id)
-            await history.begin_write(session, clients=[enrollment.client_id])
-            existing = await session.scalar(
-                select(models.Exit.id).where(
-                    models.Exit.enrollment_id == enrollment.id, reads.live(models.Exit)
-                )
-            )
-            if existing:
+            if exit is not None:
                 check.fail("enrollmentId", "this enrollment already has an exit", "ALREADY_EXITED")
             check.past_date("exitDate", input.exit_date, earliest=datetime.date(1990, 1, 1))
-            check.not_before("exitDate", input.exit_date, enrollment.entry_date, "the entry date")
+            check.not_before("exitDate", input.exit_date, seen.values["entry_date"],
+                             "the entry date")  # fmt: skip
             check.done()
+            if hidden is not None:
+                # An exit written out of the caller's sight (one live exit per enrollment):
+                # the caller's exit supersedes it, as if it did not exist.
+                await history.delete(session, principal.writer, hidden, reason=SUPERSEDED)
             await history.create(
                 session, principal.writer, models.Exit,
                 organization_id=enrollment.organization_id, enrollment_id=enrollment.id,
@@ -223,16 +216,21 @@ class ServiceMutations:
                 input.staff_user_id,
             )
             a = models.CaseManagerAssignment
-            earlier = await session.scalars(
-                select(a).where(
-                    a.client_id == client_id,
-                    a.end_date.is_(None),
-                    reads.live(a),
-                    a.organization_id == staff.organization_id,
-                )  # fmt: skip
-            )
-            for previous in earlier:
-                await history.update(session, principal.writer, previous, {"end_date": today()})
+            # One current assignment per client and organization (a unique index): one made
+            # out of the caller's sight is ended too, and stays out of its sight.
+            seen, hidden = await in_view.seen_and_hidden(
+                session, principal.writer.organization_id, a,
+                [a.client_id == client_id, a.end_date.is_(None),
+                 a.organization_id == staff.organization_id],
+            )  # fmt: skip
+            for previous, view in seen:
+                await history.update(session, principal.writer, previous, {"end_date": today()},
+                                     seen=view)  # fmt: skip
+            for previous in hidden:
+                unseen = history.View({c: getattr(previous, c) for c in a.data_columns()},
+                                      previous.version)  # fmt: skip
+                await history.update(session, principal.writer, previous, {"end_date": today()},
+                                     seen=unseen)  # fmt: skip
             row = await history.create(
                 session, principal.writer, a, organization_id=staff.organization_id,
                 client_id=client_id, staff_user_id=staff.id, start_date=today(),
