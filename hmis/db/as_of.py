@@ -247,34 +247,13 @@ class View:
     version: int
 
 
-async def cutoff_for(
-    session: AsyncSession, organization_id: uuid.UUID | None, client_id: uuid.UUID
-) -> datetime | None:
-    """The time up to which staff of `organization_id` see other organizations' data of this
-    client: its earliest active refusal (POLICY.md). None for administrators (no
-    organization) and for clients no refusal covers: they see the current row."""
-    if organization_id is None:
-        return None
-    refusals = await reads.active_refusals(session, client_ids=[client_id])
-    return refusals.get(client_id)
-
-
 async def view(
     session: AsyncSession, organization_id: uuid.UUID | None, row: ClientData
 ) -> View | None:
     """`row` as staff of `organization_id` (None: administrators) see it, or None when it
     does not exist for them (made by another organization after the refusal)."""
-    columns = type(row).data_columns()
-    cutoff = await cutoff_for(session, organization_id, row.client_id)
-    if cutoff is None or row.date_updated <= cutoff:
-        return View({c: getattr(row, c) for c in columns}, row.version)
-    states = await as_of(session, cutoffs={row.client_id: cutoff},
-                         organizations=[organization_id], entities=[row.__tablename__],
-                         record=row.id)  # fmt: skip
-    state = states.get((row.__tablename__, row.id))
-    if state is None or not state.exists:
-        return None
-    return View({c: state.values.get(c) for c in columns}, state.seen)
+    seen = await views(session, organization_id, [row])
+    return seen[0][1] if seen else None
 
 
 async def views(
@@ -282,13 +261,12 @@ async def views(
 ) -> list[tuple[ClientData, View]]:
     """`view` for many rows (of any clients and tables) at once: each row the writer sees,
     with the writer's view of it, in the given order; rows that do not exist for the writer
-    are left out. The same decision as `view`, in at most two statements however many rows:
+    are left out (`view` is its one-row case). At most two statements however many rows:
     the clients' refusals, then the versions of the rows written after their client's."""
     rows = list(rows)
-    if organization_id is None or not rows:
-        return [(r, View({c: getattr(r, c) for c in type(r).data_columns()}, r.version))
-                for r in rows]  # fmt: skip
-    refusals = await reads.active_refusals(session, client_ids={r.client_id for r in rows})
+    refusals = {}
+    if organization_id is not None and rows:
+        refusals = await reads.active_refusals(session, client_ids={r.client_id for r in rows})
 
     def is_late(r: ClientData) -> bool:
         return r.client_id in refusals and r.date_updated > refusals[r.client_id]
@@ -298,7 +276,8 @@ async def views(
     if late:
         states = await as_of(session, cutoffs={r.client_id: refusals[r.client_id] for r in late},
                              organizations=[organization_id],
-                             entities={r.__tablename__ for r in late})  # fmt: skip
+                             entities={r.__tablename__ for r in late},
+                             record=late[0].id if len(late) == 1 else None)  # fmt: skip
     seen = []
     for row in rows:
         columns = type(row).data_columns()
