@@ -117,22 +117,23 @@ async def run(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> Outco
     A unique index refusing a row is run once more: a concurrent request wrote the same value
     between `work`'s check and its insert, and the second run's check sees it and answers
     with the FieldError the check gives (DUPLICATE_NAME...), not an internal error."""
-    for attempt in range(2):
-        try:
-            async with info.context.writing() as session:
-                value = await work(session)
-                await record_writes(info.context, session)
-        except Invalid as invalid:
-            return Outcome(errors=[FieldError(field=p.field, message=p.message, code=p.code)
-                                   for p in invalid.problems])  # fmt: skip
-        except IntegrityError:
-            if attempt:
-                raise
-            continue
-        finally:
-            info.context.cache.clear()
-        return Outcome(value=value, errors=[])
-    raise AssertionError("unreachable")
+    try:
+        return await _run_once(info, work)
+    except IntegrityError:
+        return await _run_once(info, work)
+
+
+async def _run_once(info: Info, work: Callable[[AsyncSession], Awaitable[T]]) -> Outcome:
+    try:
+        async with info.context.writing() as session:
+            value = await work(session)
+            await record_writes(info.context, session)
+    except Invalid as invalid:
+        return Outcome(errors=[FieldError(field=p.field, message=p.message, code=p.code)
+                               for p in invalid.problems])  # fmt: skip
+    finally:
+        info.context.cache.clear()
+    return Outcome(value=value, errors=[])
 
 
 async def mutate(
