@@ -125,10 +125,6 @@ async def _sqlite_time(session: AsyncSession) -> datetime:
 # --- writes -----------------------------------------------------------------------------------
 
 
-def _client_id(model: type[ClientData], values: dict[str, Any]) -> uuid.UUID:
-    return values["id"] if model is Client else values["client_id"]
-
-
 def _encode(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
@@ -138,36 +134,8 @@ def _encode(value: Any) -> Any:
 
 
 async def create(session: AsyncSession, writer: Writer, model: type[ClientData], **values) -> Any:
-    """Insert a record of client data with its first version."""
-    values.setdefault("id", uuid.uuid4())
-    client_id = _client_id(model, values)
-    if model is Client:
-        # A new client cannot be the target of anyone else's write yet: nothing to lock,
-        # and this transaction may write its other records.
-        at = await begin_write(session)
-        _state(session).locked.add(client_id)
-    else:
-        at = await begin_write(session, clients=[client_id])
-    # The owner: the writer's organization, unless the record belongs to another (an
-    # enrollment belongs to the organization operating the project).
-    owner = values.pop("organization_id", writer.organization_id)
-    row = model(
-        **values,
-        organization_id=owner,
-        date_created=at,
-        created_by=writer.subject,
-        date_updated=at,
-        updated_by=writer.subject,
-        updated_org_id=writer.organization_id,
-        version=1,
-    )
-    session.add(row)
-    await session.flush()  # the version's foreign key needs the row (the client) in place
-    values = {c: getattr(row, c) for c in model.data_columns()}
-    version = create_version(model, row.id, client_id, values, writer, at)
-    session.add(RecordVersion(**version))
-    await session.flush()
-    _note(session, model, client_id, CREATE, version["changes"])
+    """Insert a record of client data with its first version (`create_many` of one)."""
+    (row,) = await create_many(session, writer, model, [values])
     return row
 
 
@@ -179,15 +147,18 @@ async def create_many(
     clients of records other than clients must already be locked (`begin_write`)."""
     if not rows:
         return []
+    rows = [{"id": uuid.uuid4(), **values} for values in rows]
     if model is Client:
+        # A new client cannot be the target of anyone else's write yet: nothing to lock,
+        # and this transaction may write its other records.
         at = await begin_write(session)
         _state(session).locked.update(values["id"] for values in rows)
     else:
         at = await begin_write(session, clients={values["client_id"] for values in rows})
     made = []
     for values in rows:
-        values = dict(values)
-        values.setdefault("id", uuid.uuid4())
+        # The owner: the writer's organization, unless the record belongs to another (an
+        # enrollment belongs to the organization operating the project).
         owner = values.pop("organization_id", writer.organization_id)
         made.append(
             model(
