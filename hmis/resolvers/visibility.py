@@ -226,13 +226,8 @@ class Visibility:
         """When the record was last written as far as the caller knows (HUD DateUpdated): for
         a partner and a record written since the refusal, the last write it sees (the as-of
         state's), so the stamp says no more than the values do. Call after `present`."""
-        decision = self.decisions.get(row.client_id)
-        if decision is None or decision.frozen_at is None or row.date_updated <= decision.frozen_at:
-            return row.date_updated
-        state = self.states.get((row.__model__.__tablename__, row.id))
-        if state is None or state.updated_at is None:
-            raise RuntimeError("updated_at asked of a record that was not presented")
-        return state.updated_at
+        state = self.seen_version(row)
+        return row.date_updated if state is None else state.updated_at
 
     def seen_version(self, row: models.ClientData | Record) -> history.RecordState | None:
         """The version of the record the caller sees, when it is not the current row (a
