@@ -159,6 +159,7 @@ async def slice_(base, body, sent, pid, backends, args) -> dict:
         pids = peer_setup.process_tree(pid)
         app_before = sum(map(peer_setup.cpu_seconds, pids))
         db_before = await backends.cpu(pid)
+        client_before = time.process_time()
         deadline = time.perf_counter() + args.seconds
 
         async def client() -> None:
@@ -171,10 +172,12 @@ async def slice_(base, body, sent, pid, backends, args) -> dict:
         await asyncio.gather(*(client() for _ in range(args.concurrency)))
         elapsed = time.perf_counter() - started
         app = sum(map(peer_setup.cpu_seconds, pids)) - app_before
+        load = time.process_time() - client_before
         db_after = await backends.cpu(pid)
     db = sum(cpu - db_before.get(backend, 0.0) for backend, cpu in db_after.items())
     return {"requests": len(latencies), "seconds": elapsed, "latencies": latencies,
-            "app_cpu": app, "db_cpu": db, "backends": len(db_after)}  # fmt: skip
+            "app_cpu": app, "db_cpu": db, "load_cpu": load,
+            "backends": len(db_after)}  # fmt: skip
 
 
 def summarize(slices: list[dict]) -> dict:
@@ -187,6 +190,7 @@ def summarize(slices: list[dict]) -> dict:
         "p95_ms": round(percentile(ms, 95), 1),
         "app_cpu_ms": round(sum(s["app_cpu"] for s in slices) / requests * 1000, 1),
         "db_cpu_ms": round(sum(s["db_cpu"] for s in slices) / requests * 1000, 1),
+        "load_cpu_ms": round(sum(s["load_cpu"] for s in slices) / requests * 1000, 1),
         "slices_rps": [round(s["requests"] / s["seconds"], 1) for s in slices],
         "backends": max(s["backends"] for s in slices),
     }

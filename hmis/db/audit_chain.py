@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import event, func, null, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
@@ -57,7 +57,6 @@ HASHED_COLUMNS = (
     "operation_name",
     "prev_hash",
 )
-CONTENT = tuple(c for c in HASHED_COLUMNS if c != "prev_hash")
 # Events sealed per statement; a run seals everything committed, in batches.
 SEAL_BATCH = 5000
 # A worker seals this long after its last append: the events of the requests meanwhile (of
@@ -78,23 +77,35 @@ def _canonical(value: Any) -> Any:
 
 
 def _render(value: Any) -> str:
+    """One value as the canonical JSON renders it."""
     if isinstance(value, uuid.UUID):  # most of a batch's values: rendered without json
+        return f'"{value}"'
+    # Text that JSON (with `ensure_ascii` off) writes as it is: no quote, backslash or
+    # control character (`isprintable` is false for those, and for a few more, which then
+    # take the general path and come out the same).
+    if isinstance(value, str) and value.isprintable() and '"' not in value and "\\" not in value:
         return f'"{value}"'
     return json.dumps(_canonical(value), ensure_ascii=False, separators=(",", ":"))
 
 
-# The canonical JSON: the hashed columns with sorted keys, compact, `ensure_ascii` off.
-_LAYOUT = [(column, ("," if i else "{") + f'"{column}":')
-           for i, column in enumerate(sorted(HASHED_COLUMNS))]  # fmt: skip
+# The hashed columns in the canonical JSON's order (sorted keys), each with the text before
+# its value: compact, `ensure_ascii` off.
+ORDERED = tuple(sorted(HASHED_COLUMNS))
+_KEYS = tuple(("," if i else "{") + f'"{column}":' for i, column in enumerate(ORDERED))
+
+
+def hash_ordered(values, render=_render) -> str:
+    """The hash of one event from its values in `ORDERED` order (`prev_hash` included)."""
+    return hashlib.sha256(
+        (
+            "".join([key + render(value) for key, value in zip(_KEYS, values, strict=True)]) + "}"
+        ).encode()
+    ).hexdigest()
 
 
 def event_hash(values: dict[str, Any], render=_render) -> str:
     """The hash of one event from its column values (`prev_hash` included)."""
-    parts = []
-    for column, key in _LAYOUT:
-        parts += (key, render(values[column]))
-    parts.append("}")
-    return hashlib.sha256("".join(parts).encode()).hexdigest()
+    return hash_ordered([values[column] for column in ORDERED], render)
 
 
 def _cached_render():
@@ -102,7 +113,7 @@ def _cached_render():
     rendered: dict[Any, str] = {}
 
     def render(value: Any) -> str:
-        key = tuple(value) if isinstance(value, list) else value
+        key = tuple(value) if value.__class__ is list else value
         try:
             return rendered[key]
         except KeyError:
@@ -231,26 +242,28 @@ async def _seal(connection) -> int:
         raise RuntimeError("audit chain: the head row is missing")
     head_hash, head_seal, now = head
     render, sealed = _cached_render(), 0
+    # Each row: its id, then its hashed values in canonical order, `prev_hash` left null.
+    columns = [e.c.id, *(null() if c == "prev_hash" else e.c[c] for c in ORDERED)]
+    at_prev = 1 + ORDERED.index("prev_hash")
     while True:
         rows = (
             await connection.execute(
-                select(e.c.id, *(e.c[c] for c in CONTENT))
-                .where(e.c.seal.is_(None))
-                .order_by(e.c.id)
-                .limit(SEAL_BATCH)
+                select(*columns).where(e.c.seal.is_(None)).order_by(e.c.id).limit(SEAL_BATCH)
             )
         ).all()
         if not rows:
             break
-        links = {"ids": [], "seals": [], "prevs": [], "hashes": []}
+        ids, seals, prevs, hashes = [], [], [], []
         for row in rows:
-            values = row._asdict()
-            values["prev_hash"] = head_hash
+            values = list(row)
+            values[at_prev] = head_hash
             head_seal += 1
-            for name, value in (("ids", row.id), ("seals", head_seal), ("prevs", head_hash)):
-                links[name].append(value)
-            head_hash = event_hash(values, render)
-            links["hashes"].append(head_hash)
+            ids.append(values[0])
+            seals.append(head_seal)
+            prevs.append(head_hash)
+            head_hash = hash_ordered(values[1:], render)
+            hashes.append(head_hash)
+        links = {"ids": ids, "seals": seals, "prevs": prevs, "hashes": hashes}
         await connection.execute(_PG_SEAL, links)
         sealed += len(rows)
         if len(rows) < SEAL_BATCH:

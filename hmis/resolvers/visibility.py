@@ -9,10 +9,12 @@ data leaves the API: each (client, group) it hands out is noted for the audit lo
 from __future__ import annotations
 
 import asyncio
+import operator
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from hmis.auth import policy
@@ -177,14 +179,15 @@ class Visibility:
         returned is noted as presented (the audit log's record of what the caller received).
         """
         group = group or row.__model__.__group__
-        values = self.inspect(row, group)
+        decision = self.decisions.get(row.client_id)
+        values = self._values(row, group, decision)
         if values is None:
             return None
         self.presented.add((row.client_id, group))
-        ids = self._identifiers(row.client_id)
-        if ids is not None:
+        if decision.role is Role.RESEARCHER:
+            ids = self._identifiers(row.client_id)
             table = row.__model__.__tablename__
-            identified = self.decisions[row.client_id].visible(ElementGroup.IDENTITY)
+            identified = decision.visible(ElementGroup.IDENTITY)
             values = {c: ids.column(table, c, v, identified=identified) for c, v in values.items()}
         return values
 
@@ -253,28 +256,40 @@ class Visibility:
         row its household too).
         """
         decision = self.decisions.get(row.client_id)
+        return self._values(row, group or row.__model__.__group__, decision)
+
+    def _values(self, row, group: ElementGroup, decision: ClientDecision | None):
+        """`inspect`, with the client's decision (one lookup for `present` and `inspect`)."""
         model = row.__model__
-        group = group or model.__group__
         if decision is None or not decision.sees_record(group, row.organization_id):
             return None
-        columns = model.group_columns(group)
         # A record not written since the refusal stood then as it stands now (its last write
         # stamped `date_updated`); only the others are read as of the refusal.
         if decision.frozen_at is None or row.date_updated <= decision.frozen_at:
-            # The loaded values themselves: a page presents thousands of fields, and the
-            # ORM's attribute access costs several times a dict lookup.
-            loaded = row.__dict__
-            values = {c: loaded[c] if c in loaded else getattr(row, c) for c in columns}
-        else:
-            loaded = self._state_tables.get(row.client_id)
-            if loaded is not None and model.__tablename__ not in loaded:
-                # Not "hidden": the page did not load this table (a field missing from
-                # hmis.schema.clients.FIELD_TABLES). Fail loudly rather than hide data.
-                raise RuntimeError(f"as-of states of {model.__tablename__} were not loaded")
-            state = self.states.get((model.__tablename__, row.id))
-            if state is None or not state.exists:
-                return None
-            values = {c: state.values.get(c) for c in columns}
+            # The loaded values themselves, read in one C call: a page presents thousands of
+            # records. An ORM row with an attribute not loaded takes the general path.
+            keys, read = _reader(model, group)
+            try:
+                return dict(zip(keys, read(row.__dict__), strict=True))
+            except KeyError:
+                return {c: getattr(row, c) for c in keys}
+        loaded = self._state_tables.get(row.client_id)
+        if loaded is not None and model.__tablename__ not in loaded:
+            # Not "hidden": the page did not load this table (a field missing from
+            # hmis.schema.clients.FIELD_TABLES). Fail loudly rather than hide data.
+            raise RuntimeError(f"as-of states of {model.__tablename__} were not loaded")
+        state = self.states.get((model.__tablename__, row.id))
+        if state is None or not state.exists:
+            return None
+        values = {c: state.values.get(c) for c in model.group_columns(group)}
         values["id"] = row.id
         values["organization_id"] = row.organization_id
         return values
+
+
+@cache
+def _reader(model: type, group: ElementGroup) -> tuple[tuple[str, ...], Callable]:
+    """The keys of a presented record of `group` (its columns, then `id` and
+    `organization_id`) and a function reading their values from a loaded row's dict."""
+    keys = (*model.group_columns(group), "id", "organization_id")
+    return keys, operator.itemgetter(*keys)

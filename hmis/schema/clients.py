@@ -17,7 +17,7 @@ from . import enums as E
 from . import groups as T
 from .enrollments import CaseManagerAssignment, Enrollment, Project
 from .grouping import group_note
-from .pagination import Connection, connection, decode_position, encode_cursor, page_size
+from .pagination import Connection, connection, decode_position, page_size, position_cursor
 
 
 @strawberry.type(
@@ -116,7 +116,7 @@ class Client:
                     )
                 )
         page = visible[start : start + size]
-        cursors = [encode_cursor("enrollment", str(start + i)) for i in range(len(page))]
+        cursors = [position_cursor("enrollment", start + i) for i in range(len(page))]
         return connection(page, cursors, total=len(visible), has_next=start + size < len(visible))
 
     @staticmethod

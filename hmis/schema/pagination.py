@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 import strawberry
@@ -46,6 +47,13 @@ def page_size(first: int | None, default: int = DEFAULT_PAGE_SIZE) -> int:
 
 def encode_cursor(kind: str, value: str) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
+
+
+@lru_cache(maxsize=1024)
+def position_cursor(kind: str, position: int) -> str:
+    """The cursor of a position in a positional list (a client's enrollments): the same few
+    for every client of a page, made once."""
+    return encode_cursor(kind, str(position))
 
 
 def decode_cursor(kind: str, cursor: str | None) -> str | None:
