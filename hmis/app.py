@@ -214,7 +214,7 @@ async def _internal_error(_request: Request, error: Exception) -> Response:
 # by reference counting when the request ends; at 700 the collector ran hundreds of times per
 # request and took about a sixth of its CPU (bench/README.md). Cycles are still collected,
 # every few requests instead.
-GC_FIRST_GENERATION = 50_000
+GC_FIRST_GENERATION = int(__import__("os").environ.get("XGC", "50000"))
 
 
 def tune_gc() -> None:

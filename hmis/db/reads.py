@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import models
@@ -43,6 +43,11 @@ async def clients_page(
     the number of all matches (whatever the cursor) in the same statement; without `count`,
     no count (None): counting reads every match, which costs more than the page itself on a
     large CoC."""
+    where = list(where)
+    if not where and not count:  # a plain page (the usual one): its statement made once
+        query = (_first_page if after is None else _later_page)(session)
+        params = {"limit": limit} if after is None else {"after": after, "limit": limit}
+        return [r[0] for r in CLIENTS.records(await core_rows(session, query, params))], None
     conditions = [live(models.Client), *where]
     total = select(func.count()).select_from(models.Client).where(*conditions).scalar_subquery()
     columns = [*CLIENTS.columns, total.label("total")] if count else CLIENTS.columns
@@ -55,6 +60,18 @@ async def clients_page(
     if not rows:  # past the end: the count still answers
         return [], int(await session.scalar(select(total)) or 0)
     return [r[0] for r in CLIENTS.records(row[:-1] for row in rows)], int(rows[0][-1])
+
+
+def _page(after: bool):
+    c = models.Client
+    query = select(*CLIENTS.columns).where(live(c))
+    if after:  # a statement of its own: `id > :after` is the index's range
+        query = query.where(c.id > bindparam("after", type_=c.id.type))
+    return query.order_by(c.id).limit(bindparam("limit"))
+
+
+_first_page = built_once(lambda _dialect: _page(after=False))
+_later_page = built_once(lambda _dialect: _page(after=True))
 
 
 async def clients_by_id(session: AsyncSession, *, ids: Iterable[uuid.UUID]) -> list[Record]:

@@ -10,7 +10,7 @@ are never written back: writes load ORM rows through `hmis.db.history`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any, ClassVar
 
@@ -43,47 +43,50 @@ def presented_columns(model: type[ClientData]) -> tuple[str, ...]:
     return PRESENTED_STAMPS + tuple(model.data_columns())
 
 
-def _values_of(names: Sequence[str], start: int):
-    """A function making a record's attributes from a result row: a dict display of the
-    row's items (column names are identifiers), several times quicker than zipping."""
-    if not all(name.isidentifier() for name in names):
-        raise ValueError(f"not column names: {names}")
-    items = ", ".join(f"{name!r}: row[{start + i}]" for i, name in enumerate(names))
-    return eval(f"lambda row: {{{items}}}")  # noqa: S307 (names only, checked above)
-
-
 class Shape:
     """The columns one statement selects from several models (for each, the given names, `id`
     first), and how each result row is cut into one record per model."""
 
     def __init__(self, *parts: tuple[type, Sequence[str]]):
-        self.parts, start = [], 0
-        for model, names in parts:
-            if names[0] != "id":  # a record's id tells whether the row holds one
-                raise ValueError(f"{model.__name__}: `id` first, not {names[0]}")
-            # Reference rows (a project, a staff member) repeat along a result: one record each.
-            shared = not issubclass(model, ClientData)
-            self.parts.append((_record_class(model), _values_of(names, start), start, shared))
-            start += len(names)
         self.columns = [model.__table__.c[name] for model, names in parts for name in names]
+        self.records = _cutter(parts)
 
-    def records(self, rows: Iterable[Sequence[Any]]) -> list[tuple[Record | None, ...]]:
-        """One tuple of records per row; None for a model whose `id` is null (an outer join
-        that found nothing)."""
-        out, seen = [], {}
-        for row in rows:
-            row, found = tuple(row), []
-            for cls, values_of, start, shared in self.parts:
-                key = row[start]
-                if key is None:
-                    found.append(None)
-                elif shared and (cls, key) in seen:
-                    found.append(seen[cls, key])
-                else:
-                    record = cls.__new__(cls)
-                    record.__dict__ = values_of(row)
-                    found.append(record)
-                    if shared:
-                        seen[cls, key] = record
-            out.append(tuple(found))
-        return out
+
+def _cutter(parts) -> Callable[[Iterable[Sequence[Any]]], list[tuple[Record | None, ...]]]:
+    """`Shape.records`: one tuple of records per row; None for a model whose `id` is null (an
+    outer join that found nothing). Reference rows (a project, a staff member) repeat along a
+    result: one record each, shared.
+
+    Generated as one function with a straight line per model and a dict display per record
+    (a page cuts a thousand rows: a loop over the parts cost several times as much). Only
+    column names, checked to be identifiers, and numbers reach the source."""
+    env: dict[str, Any] = {"new": object.__new__}
+    head, body, made, start = ["out = []"], [], [], 0
+    for n, (model, names) in enumerate(parts):
+        if names[0] != "id":  # a record's id tells whether the row holds one
+            raise ValueError(f"{model.__name__}: `id` first, not {names[0]}")
+        if not all(name.isidentifier() for name in names):
+            raise ValueError(f"not column names: {names}")
+        env[f"C{n}"] = _record_class(model)
+        values = ", ".join(f"{name!r}: row[{start + i}]" for i, name in enumerate(names))
+        make = [f"r{n} = new(C{n})", f"r{n}.__dict__ = {{{values}}}"]
+        body.append(f"if row[{start}] is None:")
+        body.append(f"    r{n} = None")
+        if issubclass(model, ClientData):
+            body += ["else:", *(f"    {line}" for line in make)]
+        else:
+            head.append(f"seen{n} = {{}}")
+            body += [
+                "else:",
+                f"    r{n} = seen{n}.get(row[{start}])",
+                f"    if r{n} is None:",
+                *(f"        {line}" for line in make),
+                f"        seen{n}[row[{start}]] = r{n}",
+            ]
+        made.append(f"r{n}")
+        start += len(names)
+    lines = ["def records(rows):", *(f"    {line}" for line in head), "    for row in rows:",
+             "        row = tuple(row)", *(f"        {line}" for line in body),
+             f"        out.append(({', '.join(made)},))", "    return out"]  # fmt: skip
+    exec(compile("\n".join(lines) + "\n", "<records of a shape>", "exec"), env)  # noqa: S102
+    return env["records"]

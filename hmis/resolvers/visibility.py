@@ -269,8 +269,8 @@ class Visibility:
             # The loaded values themselves, read in one C call: a page presents thousands of
             # records. An ORM row with an attribute not loaded takes the general path.
             keys, read = _reader(model, group)
-            try:
-                return dict(zip(keys, read(row.__dict__), strict=True))
+            try:  # `read` gives one value per key: zip's check would cost half the copy
+                return dict(zip(keys, read(row.__dict__), strict=False))
             except KeyError:
                 return {c: getattr(row, c) for c in keys}
         loaded = self._state_tables.get(row.client_id)
