@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from . import peer_setup
 from .measure import percentile
 
 
@@ -84,10 +85,15 @@ async def server(
                 if process.returncode is not None:
                     raise RuntimeError(f"hmis serve exited with {process.returncode}; see {log}")
                 try:
-                    if (await probe.get("/healthz")).status_code == 200:
+                    # Ready when every worker listens (each on a socket of its own): measured
+                    # before, the first would take every connection.
+                    ready = (await probe.get("/healthz")).status_code == 200
+                    if ready and peer_setup.listening(peer_setup.process_tree(process.pid),
+                                                      port) >= workers:  # fmt: skip
                         break
                 except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+                    pass
+                await asyncio.sleep(0.1)
             else:
                 raise RuntimeError(f"hmis serve did not become ready in 30 s; see {log}")
         yield base, process.pid

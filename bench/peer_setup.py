@@ -179,6 +179,26 @@ def _socket_inodes(pids: list[int]) -> set[str]:
     return inodes
 
 
+def listening(pids: list[int], port: int) -> int:
+    """How many of these processes listen on `port` (a worker of `hmis serve` on a socket of
+    its own)."""
+    inodes = {
+        inode
+        for table in ("/proc/net/tcp", "/proc/net/tcp6")
+        for fields in (line.split() for line in _lines(table))
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
+        for inode in [fields[9]]
+    }
+    return sum(1 for pid in pids if _socket_inodes([pid]) & inodes)
+
+
+def _lines(table: str) -> list[str]:
+    try:
+        return Path(table).read_text().splitlines()[1:]
+    except OSError:
+        return []
+
+
 def database_ports(pids: list[int], db_port: int) -> set[int]:
     """The local ports of these processes' TCP connections to PostgreSQL on `db_port`: how
     their backends are told apart from everyone else's in pg_stat_activity."""

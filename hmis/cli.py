@@ -33,20 +33,19 @@ def main() -> None:
     help="Worker processes, each with its own loop and pool  [default: CPUs]",
 )
 def serve(host: str, port: int, workers: int | None) -> None:
-    """Serve the API (GraphQL at /graphql) on uvicorn's fast stack (uvloop, httptools)."""
-    import uvicorn
-
+    """Serve the API (GraphQL at /graphql) on uvicorn's fast stack (uvloop, httptools); several
+    workers share the port, each on a socket of its own (hmis.serve)."""
+    from hmis import serve as server
     from hmis.app import create_app
 
     try:  # refuse to start, with the reason and no traceback, before any worker starts
         create_app(Settings.from_env())
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
-    # Each worker builds its own app (engine, pool) from the same environment; the app
-    # keeps query strings out of uvicorn's access log (`hmis.logs`).
-    uvicorn.run("hmis.app:create_app", factory=True, host=host, port=port,
-                workers=workers or os.cpu_count() or 1, loop="uvloop", http="httptools",
-                log_level="info")  # fmt: skip
+    try:
+        server.serve(host, port, workers or os.cpu_count() or 1)
+    except OSError as error:  # the address in use, or not this machine's
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 @main.command()

@@ -1,0 +1,100 @@
+"""`hmis serve`: uvicorn on uvloop and httptools, in one process or several.
+
+Several workers each listen on a socket of their own, bound to the same address with
+SO_REUSEPORT: the kernel spreads new connections over the workers' sockets evenly (by a hash of
+each connection's addresses). With one socket shared by every worker, as uvicorn's own
+`--workers` does, whichever worker wakes first accepts every connection waiting: measured with
+8 keep-alive clients, one worker held all 8 connections in most runs while the other idled
+(bench/README.md), so a second worker added little. The supervisor here starts the workers,
+starts a worker again if one dies, and stops them all on SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import time
+
+log = logging.getLogger("hmis")
+APP = "hmis.app:create_app"
+# A worker that dies sooner than this after its start is not started again (a broken
+# configuration would otherwise restart forever): the supervisor stops.
+MIN_LIFETIME_SECONDS = 5.0
+
+
+# Each worker builds its own app (engine, pool) from the same environment; the app keeps
+# query strings out of uvicorn's access log (`hmis.logs`).
+SETTINGS = {"factory": True, "loop": "uvloop", "http": "httptools", "log_level": "info"}
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to `host:port` that other workers of this user may bind too."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _worker(host: str, port: int) -> None:
+    import uvicorn
+
+    sock = listening_socket(host, port)  # listened on by the server's loop
+    uvicorn.Server(uvicorn.Config(APP, host=host, port=port, **SETTINGS)).run(sockets=[sock])
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    if workers == 1:
+        uvicorn.run(APP, host=host, port=port, **SETTINGS)
+        return
+    # Bound here first: a port in use fails now, with the reason, and no worker starts. Never
+    # listened on, so it takes no connection.
+    reserved = listening_socket(host, port)
+    context = multiprocessing.get_context("spawn")
+    stopping = failed = False
+
+    def stop(_signal, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    started: dict = {}
+
+    def start():
+        process = context.Process(target=_worker, args=(host, port), daemon=False)
+        process.start()
+        started[process] = time.monotonic()
+
+    try:
+        for _ in range(workers):
+            start()
+        while not stopping:
+            time.sleep(0.2)
+            for process in [p for p in started if not p.is_alive()]:
+                lived = time.monotonic() - started.pop(process)
+                if stopping:
+                    break
+                if lived < MIN_LIFETIME_SECONDS:
+                    log.error("a worker stopped %.1f s after it started (exit code %s): "
+                              "stopping", lived, process.exitcode)  # fmt: skip
+                    stopping = failed = True
+                    break
+                log.warning("a worker stopped (exit code %s): starting another",
+                            process.exitcode)  # fmt: skip
+                start()
+    finally:
+        for process in started:
+            process.terminate()  # SIGTERM: uvicorn finishes its requests and its lifespan
+        for process in started:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+        reserved.close()
+    if failed:
+        raise SystemExit(1)
