@@ -19,9 +19,11 @@ import time
 
 log = logging.getLogger("hmis")
 APP = "hmis.app:create_app"
-# A worker that dies sooner than this after its start is not started again (a broken
-# configuration would otherwise restart forever): the supervisor stops.
-MIN_LIFETIME_SECONDS = 5.0
+# Workers that die are started again, but not forever: past this many restarts in a minute
+# (per worker), or a worker that could not start (uvicorn's exit code 3: its app's startup
+# failed), the supervisor stops every worker and exits with an error.
+RESTARTS_PER_MINUTE = 3
+STARTUP_FAILURE = 3
 
 
 # Each worker builds its own app (engine, pool) from the same environment; the app keeps
@@ -64,12 +66,13 @@ def serve(host: str, port: int, workers: int) -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    started: dict = {}
+    started: list = []
+    restarts: list[float] = []
 
     def start():
         process = context.Process(target=_worker, args=(host, port), daemon=False)
         process.start()
-        started[process] = time.monotonic()
+        started.append(process)
 
     try:
         for _ in range(workers):
@@ -77,12 +80,16 @@ def serve(host: str, port: int, workers: int) -> None:
         while not stopping:
             time.sleep(0.2)
             for process in [p for p in started if not p.is_alive()]:
-                lived = time.monotonic() - started.pop(process)
+                started.remove(process)
+                now = time.monotonic()
+                restarts[:] = [t for t in restarts if now - t < 60] + [now]
                 if stopping:
                     break
-                if lived < MIN_LIFETIME_SECONDS:
-                    log.error("a worker stopped %.1f s after it started (exit code %s): "
-                              "stopping", lived, process.exitcode)  # fmt: skip
+                if process.exitcode == STARTUP_FAILURE or (
+                    len(restarts) > RESTARTS_PER_MINUTE * workers
+                ):
+                    log.error("a worker stopped (exit code %s) and cannot be started again: "
+                              "stopping", process.exitcode)  # fmt: skip
                     stopping = failed = True
                     break
                 log.warning("a worker stopped (exit code %s): starting another",

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import socket
 import sys
+from pathlib import Path
 
 import httpx
+import pytest
 
 from .test_request_limits import free_port
 
@@ -42,3 +46,104 @@ async def test_serve_runs_workers_and_logs_paths_without_query_strings(issuer, t
     assert text.count("Started server process") == 2, text
     assert '"GET /graphql HTTP/1.1" 401' in text, text
     assert "Lovelace" not in text and "query=" not in text, text
+
+
+ESTABLISHED, LISTEN = "01", "0A"  # TCP states in /proc/net/tcp
+
+
+def _sockets(pid: int, port: int, state: str) -> int:
+    """How many TCP sockets of the process on local `port` are in `state` (from /proc)."""
+    try:
+        links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:  # gone
+        return 0
+    inodes = {link[8:-1] for link in links if link.startswith("socket:[")}
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            count += fields[3] == state and local_port == port and fields[9] in inodes
+    return count
+
+
+def _alive(pids: list[int]) -> list[int]:
+    return [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
+
+
+def _listening(pid: int, port: int) -> list[int]:
+    """The child processes of `pid` listening on `port`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid and _sockets(int(entry.name), port, LISTEN):
+                found.append(int(entry.name))
+    return found
+
+
+async def _start(port: int, env: dict, log: Path, workers: int = 2):
+    with log.open("wb") as output:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hmis.cli", "serve", "--port", str(port),
+            "--workers", str(workers), env=env, stdout=output, stderr=output,
+        )  # fmt: skip
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc (Linux)")
+async def test_keep_alive_connections_spread_over_the_workers(issuer, tmp_path):
+    """Each worker listens on a socket of its own: 16 keep-alive connections opened at once
+    land on both workers (with one shared socket the first worker to wake took them all)."""
+    port = free_port()
+    env = {**os.environ, "HMIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}",
+           "HMIS_ENV": "production", "HMIS_OIDC_ISSUER": issuer.url,
+           "HMIS_PSEUDONYM_KEY": "test-pseudonym-key"}  # fmt: skip
+    server = await _start(port, env, tmp_path / "serve.log")
+    try:
+        for _ in range(300):  # both workers up (the supervisor's other child is
+            workers = _listening(server.pid, port)  # multiprocessing's resource tracker)
+            if len(workers) == 2:
+                break
+            await asyncio.sleep(0.05)
+        limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits) as client:
+            replies = await asyncio.gather(*(client.get("/healthz") for _ in range(16)))
+            assert {r.status_code for r in replies} == {200}
+            held = [_sockets(pid, port, ESTABLISHED) for pid in workers]
+            # By a hash of the addresses: all 16 on one worker has odds of 1 in 32,768.
+            assert sum(held) == 16 and min(held) >= 1, held
+        # A worker that dies is started again; the port keeps answering.
+        os.kill(workers[0], signal.SIGKILL)
+        for _ in range(300):
+            now = _listening(server.pid, port)
+            if len(now) == 2 and workers[0] not in now:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"no worker started again: {_listening(server.pid, port)}")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            assert (await client.get("/healthz")).status_code == 200
+    finally:
+        server.terminate()
+        assert await asyncio.wait_for(server.wait(), timeout=40) == 0
+    assert not _alive(workers)  # stopped with their supervisor
+
+
+async def test_a_port_in_use_is_refused_with_the_reason(issuer, tmp_path):
+    port = free_port()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", port))
+    taken.listen()
+    env = {**os.environ, "HMIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}",
+           "HMIS_ENV": "production", "HMIS_OIDC_ISSUER": issuer.url,
+           "HMIS_PSEUDONYM_KEY": "test-pseudonym-key"}  # fmt: skip
+    try:
+        server = await _start(port, env, tmp_path / "serve.log")
+        assert await asyncio.wait_for(server.wait(), timeout=30) == 1
+    finally:
+        taken.close()
+    text = (tmp_path / "serve.log").read_text()
+    assert f"cannot listen on 127.0.0.1:{port}" in text and "Traceback" not in text, text
