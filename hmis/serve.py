@@ -57,6 +57,10 @@ def serve(host: str, port: int, workers: int) -> None:
     # Bound here first: a port in use fails now, with the reason, and no worker starts. Never
     # listened on, so it takes no connection.
     reserved = listening_socket(host, port)
+    logging.basicConfig(format="%(levelname)s:     %(message)s", level=logging.INFO)
+    shown = f"[{host}]" if ":" in host else host
+    log.info("hmis serve running on http://%s:%d with %d workers, each on a socket of its own "
+             "(Press CTRL+C to quit)", shown, port, workers)  # fmt: skip
     context = multiprocessing.get_context("spawn")
     stopping = failed = False
 
