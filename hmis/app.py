@@ -209,12 +209,13 @@ async def _internal_error(_request: Request, error: Exception) -> Response:
     return request_limits.error_response(500, "Internal error.")
 
 
-# The cyclic collector's first generation runs after this many net allocations (700 by
-# default). A page of 100 clients allocates a few hundred thousand objects, nearly all freed
-# by reference counting when the request ends; at 700 the collector ran hundreds of times per
-# request and took about a sixth of its CPU (bench/README.md). Cycles are still collected,
-# every few requests instead.
-GC_FIRST_GENERATION = int(__import__("os").environ.get("XGC", "50000"))
+# The cyclic collector's first generation runs after this many net allocations of container
+# objects (700 by default). A page of 100 clients allocates a few hundred thousand, nearly all
+# freed by reference counting when its request ends, but a worker serves several pages at once:
+# at 700 the collector took 14 ms of each request's 75 at 8 concurrent requests, at 50,000 it
+# still ran mid-page over the pages' live objects (3.5 ms), at 200,000 it did not run in 240
+# requests (bench/README.md). Garbage cycles are still collected, when their count gets there.
+GC_FIRST_GENERATION = 200_000
 
 
 def tune_gc() -> None:

@@ -32,7 +32,15 @@ def main() -> None:
     type=click.IntRange(min=1),
     help="Worker processes, each with its own loop and pool  [default: CPUs]",
 )
-def serve(host: str, port: int, workers: int | None) -> None:
+@click.option(
+    "--keepalive-requests",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="With several workers: close a connection after this many requests, so clients "
+    "reconnect and connections stay spread over the workers (0: never)",
+)
+def serve(host: str, port: int, workers: int | None, keepalive_requests: int) -> None:
     """Serve the API (GraphQL at /graphql) on uvicorn's fast stack (uvloop, httptools); several
     workers share the port, each on a socket of its own (hmis.serve)."""
     from hmis import serve as server
@@ -43,7 +51,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     try:
-        server.serve(host, port, workers or os.cpu_count() or 1)
+        server.serve(host, port, workers or os.cpu_count() or 1, keepalive_requests)
     except OSError as error:  # the address in use, or not this machine's
         raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
