@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from hmis.app import tune_gc
 from hmis.db import models
 from hmis.db.session import make_engine
 from hmis.schema import executor
@@ -211,6 +212,9 @@ async def main(argv: list[str] | None = None) -> dict:
 
 async def _run_in_process(cases: list[Case], args, results: dict) -> None:
     a = cases[0]
+    # The collector as a serving process sets it (`hmis.app.tune_gc`, run by the app's
+    # lifespan, which in-process requests do not start).
+    tune_gc()
     for case in cases:  # each app's first request also looks up the partner's organization
         await case.call()
     plans = {}

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -58,6 +58,11 @@ class RecordState:
         return self.created and not self.deleted
 
 
+# A page's versions name the same few projects, organizations and clients again and again;
+# UUIDs are immutable, so one object per text serves them all.
+_uuid = lru_cache(maxsize=4096)(uuid.UUID)
+
+
 def _decoder(column) -> Callable[[Any], Any] | None:
     """What turns a JSON value of this column back into its Python type (None: as is)."""
     kind = column.type
@@ -66,7 +71,7 @@ def _decoder(column) -> Callable[[Any], Any] | None:
     if isinstance(kind, Date):
         return date.fromisoformat
     if isinstance(kind, Uuid):
-        return uuid.UUID
+        return _uuid
     if isinstance(kind, Numeric):
         return Decimal
     if isinstance(kind, Boolean):
@@ -114,9 +119,9 @@ def fold(
     # Only the order within a record matters: a stable sort by `seq` gives it, without
     # building a string of every record ID to sort by.
     for v in sorted(versions, key=attrgetter("seq")):
-        state = states.setdefault(
-            (v.entity, v.record_id), RecordState(v.entity, v.record_id, v.client_id)
-        )
+        state = states.get((v.entity, v.record_id))
+        if state is None:  # (not `setdefault`: it would make a state for every version)
+            state = states[v.entity, v.record_id] = RecordState(v.entity, v.record_id, v.client_id)
         # Versions of a record are in time order: the first one after the cutoff sees the
         # state of the cutoff.
         if state.at_cutoff is None and not before(v):
