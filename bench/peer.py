@@ -102,7 +102,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="per slice (default 10)")
     parser.add_argument("--rounds", type=int, default=3, help="slices per system (default 3)")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients (8)")
-    parser.add_argument("--workers", type=int, default=1, help="hmis serve workers (default 1)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="hmis serve workers (default: the CPUs, as `hmis serve`)")  # fmt: skip
     parser.add_argument("--server-source", type=Path, help="serve the hmis package of this dir")
     return parser.parse_args(argv)
 
