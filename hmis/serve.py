@@ -31,6 +31,17 @@ STARTUP_FAILURE = 3
 SETTINGS = {"factory": True, "loop": "uvloop", "http": "httptools", "log_level": "info"}
 
 
+def unused(host: str, port: int) -> None:
+    """Raise OSError (address in use) if any socket listens on `host:port`, even one that lets
+    others bind it (SO_REUSEPORT: another `hmis serve`, or workers left by a supervisor that was
+    killed), which our own SO_REUSEPORT bind would join silently, splitting the connections
+    between two servers. A bind without SO_REUSEPORT is refused by any such socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no use
+        probe.bind((host, port))
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
     """A socket bound to `host:port` that other workers of this user may bind too."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -96,6 +107,7 @@ def serve(host: str, port: int, workers: int, keepalive_requests: int = 0) -> No
         return
     # Bound here first: a port in use fails now, with the reason, and no worker starts. Never
     # listened on, so it takes no connection.
+    unused(host, port)
     reserved = listening_socket(host, port)
     logging.basicConfig(format="%(levelname)s:     %(message)s", level=logging.INFO)
     shown = f"[{host}]" if ":" in host else host

@@ -147,3 +147,28 @@ async def test_a_port_in_use_is_refused_with_the_reason(issuer, tmp_path):
         taken.close()
     text = (tmp_path / "serve.log").read_text()
     assert f"cannot listen on 127.0.0.1:{port}" in text and "Traceback" not in text, text
+
+
+async def test_a_port_another_hmis_serve_listens_on_is_refused(issuer, tmp_path):
+    """Another `hmis serve` (its workers listen with SO_REUSEPORT, as would orphaned workers of
+    a supervisor that was killed) holds the port: binding with SO_REUSEPORT too would succeed
+    and the kernel would silently split the connections between the two servers (another
+    database, another version). Refused, with the reason, like any port in use."""
+    from hmis.serve import listening_socket
+
+    port = free_port()
+    taken = listening_socket("127.0.0.1", port)
+    taken.listen()
+    env = {**os.environ, "HMIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}",
+           "HMIS_ENV": "production", "HMIS_OIDC_ISSUER": issuer.url,
+           "HMIS_PSEUDONYM_KEY": "test-pseudonym-key"}  # fmt: skip
+    server = await _start(port, env, tmp_path / "serve.log")
+    try:
+        assert await asyncio.wait_for(server.wait(), timeout=30) == 1
+    finally:
+        if server.returncode is None:
+            server.terminate()
+            await asyncio.wait_for(server.wait(), timeout=40)
+        taken.close()
+    text = (tmp_path / "serve.log").read_text()
+    assert f"cannot listen on 127.0.0.1:{port}" in text and "Traceback" not in text, text
