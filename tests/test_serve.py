@@ -4,6 +4,7 @@ carries the path of each request but never its query string."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -172,3 +173,37 @@ async def test_a_port_another_hmis_serve_listens_on_is_refused(issuer, tmp_path)
         taken.close()
     text = (tmp_path / "serve.log").read_text()
     assert f"cannot listen on 127.0.0.1:{port}" in text and "Traceback" not in text, text
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc (Linux)")
+async def test_workers_stop_when_their_supervisor_is_killed(issuer, tmp_path):
+    """A supervisor killed outright (SIGKILL, the OOM killer) cannot stop its workers: left
+    behind, they went on serving the port beside the next `hmis serve`'s workers. The kernel
+    stops them (the parent-death signal); the port is free again."""
+    port = free_port()
+    env = {**os.environ, "HMIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}",
+           "HMIS_ENV": "production", "HMIS_OIDC_ISSUER": issuer.url,
+           "HMIS_PSEUDONYM_KEY": "test-pseudonym-key"}  # fmt: skip
+    server = await _start(port, env, tmp_path / "serve.log")
+    workers: list[int] = []
+    try:
+        for _ in range(300):
+            workers = _listening(server.pid, port)
+            if len(workers) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert len(workers) == 2, workers
+    finally:
+        server.kill()
+        await asyncio.wait_for(server.wait(), timeout=20)
+    try:
+        for _ in range(400):
+            if not any(_sockets(pid, port, LISTEN) for pid in workers):
+                break
+            await asyncio.sleep(0.05)
+        held = [pid for pid in workers if _sockets(pid, port, LISTEN)]
+        assert not held, f"workers still listening after their supervisor died: {held}"
+    finally:
+        for pid in workers:  # (whatever the outcome: no worker outlives the test)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
