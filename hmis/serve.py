@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import socket
+import sys
 import time
 
 log = logging.getLogger("hmis")
@@ -29,6 +31,17 @@ STARTUP_FAILURE = 3
 # Each worker builds its own app (engine, pool) from the same environment; the app keeps
 # query strings out of uvicorn's access log (`hmis.logs`).
 SETTINGS = {"factory": True, "loop": "uvloop", "http": "httptools", "log_level": "info"}
+
+
+def unused(host: str, port: int) -> None:
+    """Raise OSError (address in use) if any socket listens on `host:port`, even one that lets
+    others bind it (SO_REUSEPORT: another `hmis serve`, or workers left by a supervisor that was
+    killed), which our own SO_REUSEPORT bind would join silently, splitting the connections
+    between two servers. A bind without SO_REUSEPORT is refused by any such socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no use
+        probe.bind((host, port))
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -75,7 +88,23 @@ class RecycleConnections:
         return await self.app(scope, receive, closing)
 
 
-def _worker(host: str, port: int, keepalive_requests: int) -> None:
+def _die_with(supervisor: int) -> None:
+    """Have the kernel stop this worker (SIGTERM) when its supervisor dies, even by SIGKILL:
+    a worker left behind would go on serving the port (old code, old settings) beside the
+    workers of the next `hmis serve`. Linux only (prctl); elsewhere workers outlive it."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() != supervisor:  # it died before the call: no signal will come
+        raise SystemExit(1)
+
+
+def _worker(host: str, port: int, keepalive_requests: int, supervisor: int) -> None:
+    _die_with(supervisor)
     import uvicorn
 
     from hmis.app import create_app
@@ -96,6 +125,7 @@ def serve(host: str, port: int, workers: int, keepalive_requests: int = 0) -> No
         return
     # Bound here first: a port in use fails now, with the reason, and no worker starts. Never
     # listened on, so it takes no connection.
+    unused(host, port)
     reserved = listening_socket(host, port)
     logging.basicConfig(format="%(levelname)s:     %(message)s", level=logging.INFO)
     shown = f"[{host}]" if ":" in host else host
@@ -114,7 +144,9 @@ def serve(host: str, port: int, workers: int, keepalive_requests: int = 0) -> No
     restarts: list[float] = []
 
     def start():
-        process = context.Process(target=_worker, args=(host, port, keepalive_requests))
+        process = context.Process(
+            target=_worker, args=(host, port, keepalive_requests, os.getpid())
+        )
         process.start()
         started.append(process)
 

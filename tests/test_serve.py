@@ -4,6 +4,7 @@ carries the path of each request but never its query string."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -147,3 +148,62 @@ async def test_a_port_in_use_is_refused_with_the_reason(issuer, tmp_path):
         taken.close()
     text = (tmp_path / "serve.log").read_text()
     assert f"cannot listen on 127.0.0.1:{port}" in text and "Traceback" not in text, text
+
+
+async def test_a_port_another_hmis_serve_listens_on_is_refused(issuer, tmp_path):
+    """Another `hmis serve` (its workers listen with SO_REUSEPORT, as would orphaned workers of
+    a supervisor that was killed) holds the port: binding with SO_REUSEPORT too would succeed
+    and the kernel would silently split the connections between the two servers (another
+    database, another version). Refused, with the reason, like any port in use."""
+    from hmis.serve import listening_socket
+
+    port = free_port()
+    taken = listening_socket("127.0.0.1", port)
+    taken.listen()
+    env = {**os.environ, "HMIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}",
+           "HMIS_ENV": "production", "HMIS_OIDC_ISSUER": issuer.url,
+           "HMIS_PSEUDONYM_KEY": "test-pseudonym-key"}  # fmt: skip
+    server = await _start(port, env, tmp_path / "serve.log")
+    try:
+        assert await asyncio.wait_for(server.wait(), timeout=30) == 1
+    finally:
+        if server.returncode is None:
+            server.terminate()
+            await asyncio.wait_for(server.wait(), timeout=40)
+        taken.close()
+    text = (tmp_path / "serve.log").read_text()
+    assert f"cannot listen on 127.0.0.1:{port}" in text and "Traceback" not in text, text
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc (Linux)")
+async def test_workers_stop_when_their_supervisor_is_killed(issuer, tmp_path):
+    """A supervisor killed outright (SIGKILL, the OOM killer) cannot stop its workers: left
+    behind, they went on serving the port beside the next `hmis serve`'s workers. The kernel
+    stops them (the parent-death signal); the port is free again."""
+    port = free_port()
+    env = {**os.environ, "HMIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}",
+           "HMIS_ENV": "production", "HMIS_OIDC_ISSUER": issuer.url,
+           "HMIS_PSEUDONYM_KEY": "test-pseudonym-key"}  # fmt: skip
+    server = await _start(port, env, tmp_path / "serve.log")
+    workers: list[int] = []
+    try:
+        for _ in range(300):
+            workers = _listening(server.pid, port)
+            if len(workers) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert len(workers) == 2, workers
+    finally:
+        server.kill()
+        await asyncio.wait_for(server.wait(), timeout=20)
+    try:
+        for _ in range(400):
+            if not any(_sockets(pid, port, LISTEN) for pid in workers):
+                break
+            await asyncio.sleep(0.05)
+        held = [pid for pid in workers if _sockets(pid, port, LISTEN)]
+        assert not held, f"workers still listening after their supervisor died: {held}"
+    finally:
+        for pid in workers:  # (whatever the outcome: no worker outlives the test)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
