@@ -30,7 +30,10 @@ STARTUP_FAILURE = 3
 
 # Each worker builds its own app (engine, pool) from the same environment; the app keeps
 # query strings out of uvicorn's access log (`hmis.logs`).
-SETTINGS = {"factory": True, "loop": "uvloop", "http": "httptools", "log_level": "info"}
+# `X-Forwarded-For` is not read (deployment.md: nothing in the API trusts it): the client of a
+# request is the peer of its connection, which `RecycleConnections` counts by.
+SETTINGS = {"factory": True, "loop": "uvloop", "http": "httptools", "log_level": "info",
+            "proxy_headers": False}  # fmt: skip
 
 
 def unused(host: str, port: int) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,20 +23,10 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
     if is_sqlite(url):
         # One writer at a time is SQLite's model; wait for the lock instead of failing at once.
         kwargs.setdefault("connect_args", {"timeout": 30})
-    # JSON columns (versions' changes, audit events) decoded by orjson: a refused client's
-    # page reads hundreds of versions, and the standard library's decoder took a tenth of it.
-    kwargs.setdefault("json_deserializer", _loads)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
-
-
-def _loads(text: str | bytes):
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # what orjson refuses and the standard library reads
-        return json.loads(text)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
