@@ -312,7 +312,7 @@ def _leaf(leaf_type) -> Complete:
 
 def _object(run: Run) -> Complete:
     if run.pure:
-        return _shared(run)
+        run = _once_per_request(run)
 
     def complete(value, info):
         if value is None or value is Undefined:
@@ -324,16 +324,12 @@ def _object(run: Run) -> Complete:
     return complete
 
 
-def _shared(run: Run) -> Complete:
+def _once_per_request(run: Run) -> Run:
     """A pure plan completes each object once per request: the projects and organizations of
     a page's enrollments are a few objects met hundreds of times. The completed value is
     kept with the object (its id is not reused while kept) in the request's cache."""
 
-    def complete(value, info):
-        if value is None or value is Undefined:
-            return None
-        if isinstance(value, Exception):
-            raise GiveUp("an exception as a value")
+    def remembered(value, info):
         cache = getattr(info.context, "cache", None)
         if cache is None:  # a context without a request cache: completed every time
             return run(value, info)
@@ -342,8 +338,7 @@ def _shared(run: Run) -> Complete:
         found = done.get(key)
         if found is not None and found[0] is value:
             return found[1]
-        completed = run(value, info)
-        done[key] = (value, completed)
-        return completed
+        completed = done[key] = (value, run(value, info))
+        return completed[1]
 
-    return complete
+    return remembered
