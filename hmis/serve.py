@@ -41,19 +41,25 @@ def unused(host: str, port: int) -> None:
     others bind it (SO_REUSEPORT: another `hmis serve`, or workers left by a supervisor that was
     killed), which our own SO_REUSEPORT bind would join silently, splitting the connections
     between two servers. A bind without SO_REUSEPORT is refused by any such socket."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no use
-        probe.bind((host, port))
+    _bound(host, port, shared=False).close()
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
     """A socket bound to `host:port` that other workers of this user may bind too."""
+    return _bound(host, port, shared=True)
+
+
+def _bound(host: str, port: int, *, shared: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no use
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 

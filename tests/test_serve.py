@@ -32,7 +32,7 @@ async def test_serve_runs_workers_and_logs_paths_without_query_strings(issuer, t
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             for _ in range(600):  # both workers started (each prints its start)
-                if _text(log).count("Application startup complete.") == 2:
+                if log.read_text().count("Application startup complete.") == 2:
                     break
                 await asyncio.sleep(0.05)
             secret = 'searchClients(input:{lastName:"Lovelace"}){client{id}}'
@@ -48,10 +48,6 @@ async def test_serve_runs_workers_and_logs_paths_without_query_strings(issuer, t
 
 
 ESTABLISHED, LISTEN = "01", "0A"  # TCP states in /proc/net/tcp
-
-
-def _text(log: Path) -> str:
-    return log.read_text()
 
 
 def _sockets(pid: int, port: int, state: str) -> int:
