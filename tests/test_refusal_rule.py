@@ -175,6 +175,38 @@ async def test_earliest_of_several_refusals_wins(refused, sessions):
     assert names(ben) == ("Ben", "Lovelace")
 
 
+PAGE = """{ clients(first: 50) { edges { node { id identity { lastName }
+  enrollments { edges { node { entryDate } } } } } } }"""
+
+
+async def test_a_page_reads_each_client_as_of_its_own_refusal(refused, sessions):
+    """One page, two refusal times: Ada refused at R, Dora later at R2. A record of Dora's
+    written between R and R2 stood at her refusal (shown as it is now); one written after R2
+    is read as of R2; Ada's as of R (the page loads versions per client's cutoff)."""
+    shelter = refused.writer(refused.shelter)
+    async with sessions() as s, s.begin():
+        dora = await f.client(s, shelter, first_name="Dora", last_name="Before")
+    await people.update(sessions, shelter, models.Client, dora.id, last_name="Between")
+    async with sessions() as s, s.begin():
+        await f.enroll(s, shelter, dora, refused.shelter_project, date(2025, 10, 1))
+    await people.refuse(sessions, refused, dora)  # R2, after everything written since R
+    await people.update(sessions, shelter, models.Client, dora.id, last_name="After")
+    async with sessions() as s, s.begin():
+        await f.enroll(s, shelter, dora, refused.shelter_project, date(2026, 1, 2))
+    partner = refused.token("agency_staff", org=refused.outreach.id)
+    _, body = await gql(refused.api, PAGE, token=partner)
+    seen = {
+        edge["node"]["id"]: (
+            edge["node"]["identity"]["lastName"],
+            sorted(e["node"]["entryDate"] for e in edge["node"]["enrollments"]["edges"]),
+        )
+        for edge in body["data"]["clients"]["edges"]
+    }
+    assert seen[str(dora.id)] == ("Between", ["2025-10-01"])
+    # Ada: the name of R; the stay of then and the partner's own, not the shelter's of 2025.
+    assert seen[str(refused.people["ada"].id)] == ("Lovelace", ["2024-01-05", "2025-08-01"])
+
+
 LIST = """query($filter: ClientFilter) { clients(filter: $filter) { totalCount
   edges { node { id identity { lastName } } } } }"""
 

@@ -19,7 +19,21 @@ from functools import cache, lru_cache
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Numeric, Uuid, bindparam, exists, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    Numeric,
+    Uuid,
+    bindparam,
+    case,
+    column,
+    exists,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -171,7 +185,8 @@ VersionRow = namedtuple("VersionRow", ("entity", "record_id", "client_id", "seq"
 
 @cache
 def _versions(dialect: str, by_entity: bool, changed_only: bool, by_record: bool):
-    """The versions `as_of` folds, as one statement built once per database and variant."""
+    """The versions `as_of` folds, as one statement built once per database and variant
+    (on SQLite, `changed_only` adds its condition per call: `_changed_after`)."""
     rv = RecordVersion
     columns = [getattr(rv, name) for name in VersionRow._fields]
     # The SQL bound is the latest cutoff of the set; each client's own cutoff is applied after.
@@ -187,16 +202,34 @@ def _versions(dialect: str, by_entity: bool, changed_only: bool, by_record: bool
         query = query.where(among_param(dialect, rv.entity, "entities"))
     if by_record:
         query = query.where(rv.record_id == bindparam("record", type_=rv.record_id.type))
-    if changed_only:
-        later = aliased(rv)
-        query = query.where(
-            exists().where(
-                later.entity == rv.entity,
-                later.record_id == rv.record_id,
-                later.recorded_at > bindparam("earliest", type_=rv.recorded_at.type),
+    if changed_only and dialect == "postgresql":
+        # Each client's cutoff beside its id, joined: one array of each, the statement the
+        # same for any page.
+        cutoffs = (
+            func.unnest(
+                bindparam("clients", type_=ARRAY(rv.client_id.type)),
+                bindparam("cutoffs", type_=ARRAY(rv.recorded_at.type)),
             )
-        )
+            .table_valued(column("client_id", rv.client_id.type),
+                          column("cutoff", rv.recorded_at.type))
+            .render_derived(name="cutoffs")
+        )  # fmt: skip
+        query = query.join_from(rv, cutoffs, cutoffs.c.client_id == rv.client_id)
+        query = query.where(_changed_after(cutoffs.c.cutoff))
     return query
+
+
+def _changed_after(cutoff) -> ColumnElement[bool]:
+    """The version's record was written after `cutoff` (its client's): only those records
+    are read as of the cutoff; any other stood then as it stands now. Per client, not the
+    page's earliest cutoff: one client who refused years ago would otherwise make every
+    record of the page written since be loaded and folded for nothing."""
+    rv, later = RecordVersion, aliased(RecordVersion)
+    return exists().where(
+        later.entity == rv.entity,
+        later.record_id == rv.record_id,
+        later.recorded_at > cutoff,
+    )
 
 
 async def as_of(
@@ -212,7 +245,7 @@ async def as_of(
     counting also every change made by `organizations` (whenever made), and every correction
     and deletion (which never expose anything). One indexed query for the whole set.
 
-    `changed_only`: only records written after the earliest cutoff. Any other record stood
+    `changed_only`: only records written after their client's cutoff. Any other record stood
     then as it stands now (every write stamps `date_updated` with the time of the version it
     appends), so the caller reads its current row instead of folding its versions.
     `record`: only this one record.
@@ -227,12 +260,17 @@ async def as_of(
     }
     if entities is not None:
         params["entities"] = list(entities)
-    if changed_only:
-        params["earliest"] = min(cutoffs.values())
     if record is not None:
         params["record"] = record
     dialect = session.bind.dialect.name
     query = _versions(dialect, entities is not None, changed_only, record is not None)
+    if changed_only and dialect == "postgresql":
+        params["cutoffs"] = list(cutoffs.values())  # in the order of `clients`
+    elif changed_only:  # SQLite: the cutoffs as a CASE of bound values (plans cost little)
+        rv = RecordVersion
+        query = query.where(
+            _changed_after(case(*((rv.client_id == c, t) for c, t in cutoffs.items())))
+        )
     rows = list(map(VersionRow._make, await reads.core_rows(session, query, params)))
 
     def before(v: RecordVersion) -> bool:
