@@ -9,7 +9,6 @@ data leaves the API: each (client, group) it hands out is noted for the audit lo
 from __future__ import annotations
 
 import asyncio
-import operator
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -266,11 +265,12 @@ class Visibility:
         # A record not written since the refusal stood then as it stands now (its last write
         # stamped `date_updated`); only the others are read as of the refusal.
         if decision.frozen_at is None or row.date_updated <= decision.frozen_at:
-            # The loaded values themselves, read in one C call: a page presents thousands of
-            # records. An ORM row with an attribute not loaded takes the general path.
+            # The loaded values themselves, copied by one generated function (a page presents
+            # thousands of records). An ORM row with an attribute not loaded takes the general
+            # path.
             keys, read = _reader(model, group)
-            try:  # `read` gives one value per key: zip's check would cost half the copy
-                return dict(zip(keys, read(row.__dict__), strict=False))
+            try:
+                return read(row.__dict__)
             except KeyError:
                 return {c: getattr(row, c) for c in keys}
         loaded = self._state_tables.get(row.client_id)
@@ -290,6 +290,14 @@ class Visibility:
 @cache
 def _reader(model: type, group: ElementGroup) -> tuple[tuple[str, ...], Callable]:
     """The keys of a presented record of `group` (its columns, then `id` and
-    `organization_id`) and a function reading their values from a loaded row's dict."""
+    `organization_id`) and a function copying them from a loaded row's dict (KeyError when
+    one is not loaded): a dict display of subscripts, twice as quick as `dict(zip(...))`.
+    Only column names, checked to be identifiers, reach the source."""
     keys = (*model.group_columns(group), "id", "organization_id")
-    return keys, operator.itemgetter(*keys)
+    if not all(key.isidentifier() for key in keys):
+        raise ValueError(f"not column names: {keys}")
+    items = ", ".join(f"{key!r}: row[{key!r}]" for key in keys)
+    env: dict[str, Any] = {}
+    source = f"def read(row):\n    return {{{items}}}\n"
+    exec(compile(source, f"<presented {model.__name__} {group.value}>", "exec"), env)  # noqa: S102
+    return keys, env["read"]

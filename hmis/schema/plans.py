@@ -58,12 +58,14 @@ class GiveUp(Exception):
 
 class PlanInfo:
     """What a plan hands resolvers as `info`: the request context. Resolvers of the planned
-    types read nothing else; one that does makes the plan give up (never a wrong answer)."""
+    types read nothing else; one that does makes the plan give up (never a wrong answer).
+    It also keeps what pure plans completed during the run (`_once_per_run`)."""
 
-    __slots__ = ("context",)
+    __slots__ = ("context", "completed")
 
     def __init__(self, context: Any):
         self.context = context
+        self.completed: dict[tuple, tuple] = {}
 
     def __getattr__(self, name: str):
         raise GiveUp(f"a resolver read info.{name}")
@@ -312,7 +314,7 @@ def _leaf(leaf_type) -> Complete:
 
 def _object(run: Run) -> Complete:
     if run.pure:
-        run = _once_per_request(run)
+        run = _once_per_run(run)
 
     def complete(value, info):
         if value is None or value is Undefined:
@@ -324,21 +326,20 @@ def _object(run: Run) -> Complete:
     return complete
 
 
-def _once_per_request(run: Run) -> Run:
-    """A pure plan completes each object once per request: the projects and organizations of
-    a page's enrollments are a few objects met hundreds of times. The completed value is
-    kept with the object (its id is not reused while kept) in the request's cache."""
+def _once_per_run(run: Run) -> Run:
+    """A pure plan completes each object once per run of the page's plan: the projects and
+    organizations of a page's enrollments are a few objects met hundreds of times. The
+    completed value is kept with the object (its id is not reused while kept) in the
+    run's `PlanInfo`, which ends with the run."""
 
     def remembered(value, info):
-        cache = getattr(info.context, "cache", None)
-        if cache is None:  # a context without a request cache: completed every time
-            return run(value, info)
-        done = cache.setdefault("completed", {})
+        done = info.completed
         key = (run, id(value))
         found = done.get(key)
         if found is not None and found[0] is value:
             return found[1]
-        completed = done[key] = (value, run(value, info))
-        return completed[1]
+        completed = run(value, info)
+        done[key] = (value, completed)
+        return completed
 
     return remembered
