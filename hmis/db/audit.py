@@ -1,5 +1,6 @@
 """The access log at the data layer: what a transaction wrote (noted by the write path), and
-reading events back. Appending, the hash chain and its verification: `hmis.db.audit_chain`.
+reading events back. Appending and the hash chain: `hmis.db.audit_chain`; its verification:
+`hmis.db.audit_verify`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from hmis.groups import ElementGroup
 from . import models
 
 # The chain, where callers have always found it (`audit.append`, `audit.verify`).
-from .audit_chain import HASHED_COLUMNS, Verification, append, event_hash, seal, verify  # noqa: F401
+from .audit_chain import HASHED_COLUMNS, append, event_hash, seal  # noqa: F401
+from .audit_verify import Verification, verify  # noqa: F401
 from .models.audit import AuditAction
 
 _NOTICE_ORDER = {group: i for i, group in enumerate(ElementGroup)}
