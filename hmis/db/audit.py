@@ -92,19 +92,24 @@ class EventFilter:
 
 async def events_page(
     session: AsyncSession, *, filter: EventFilter, before: int | None, limit: int
-) -> tuple[list[models.AuditEvent], int]:
-    """Newest first: one page of events with ids below `before`, and the number of all events
-    the filter matches, in one statement."""
-    e = models.AuditEvent
+) -> tuple[list[tuple[models.AuditEvent, models.AuditLink | None]], int]:
+    """Newest first: one page of events with ids below `before`, each with its link in the
+    chain (None until sealed), and the number of all events the filter matches, in one
+    statement."""
+    e, link = models.AuditEvent, models.AuditLink
     conditions = filter.sql()
     total = select(func.count()).select_from(e).where(*conditions).scalar_subquery()
-    query = select(e, total.label("total")).where(*conditions)
+    query = (
+        select(e, link, total.label("total"))
+        .outerjoin(link, link.event_id == e.id)
+        .where(*conditions)
+    )
     if before is not None:
         query = query.where(e.id < before)
     rows = (await session.execute(query.order_by(e.id.desc()).limit(limit))).all()
     if not rows:
         return [], int(await session.scalar(select(total)) or 0)
-    return [row[0] for row in rows], int(rows[0][1])
+    return [(row[0], row[1]) for row in rows], int(rows[0][2])
 
 
 async def client_history(

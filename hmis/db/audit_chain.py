@@ -1,25 +1,28 @@
-"""The access log's hash chain: events appended unsealed, sealed in order by one sealer, and
-verified link by link.
+"""The access log's hash chain: events appended with no link, then sealed in order by one
+sealer. Verifying the chain: `hmis.db.audit_verify`.
 
-A request inserts its events in its own transaction with no link to any other event, so
-appenders share no row and no lock: many workers (and hosts) append without waiting on each
-other, and a reply leaves once its events are committed. Shortly after (`SEAL_DELAY`), one
-sealer at a time (a PostgreSQL advisory lock, tried by whichever worker appended) takes the
-committed unsealed events in `id` order and chains them onto the head: `seal` 1, 2, 3...,
-`prev_hash` the hash before, `hash` SHA-256 over the event's canonical JSON. The chain is in
-sealing order, so an event whose transaction commits late (its `id` below one already sealed)
-or never (a rolled back `id` is a gap in the ids, never in `seal`) needs no waiting: it is
-sealed by the next run, or is not an event. `verify` seals what is committed first, then
-walks the whole chain (`hmis.db.audit_verify`), and says up to when everything committed is
-verified.
+A request inserts its events, and queues their ids in `audit_pending`, in its own transaction
+with no link to any other event, so appenders share no row and no lock: many workers (and
+hosts) append without waiting on each other, and a reply leaves once its events are committed.
+Shortly after (`SEAL_DELAY`), one sealer at a time (a PostgreSQL advisory lock, tried by
+whichever worker appended) takes the queued committed events in `id` order and chains them
+onto the head: it inserts each one's link into `audit_links` (`seal` 1, 2, 3..., `prev_hash`
+the hash before, `hash` SHA-256 over the event's canonical JSON) and takes it off the queue.
+The chain is in sealing order, so an event whose transaction commits late (its `id` below one
+already sealed) or never (a rolled back `id` is a gap in the ids, never in `seal`) needs no
+waiting: it is sealed by the next run, or is not an event.
 
-On SQLite (one writer at a time) the append seals its events in its own transaction.
+No row of the log is ever updated: sealing used to UPDATE each event's wide row, rewriting it
+and its seven index entries and leaving a dead tuple (migration 0008_i16b). Only the queue's
+narrow rows are deleted, once their link exists.
+
+On SQLite (one writer at a time) the append inserts its events' links in its own transaction.
 
 Events carry IDs, element group names, roles and codes: never a value of client data. Each
-event's `hash` is SHA-256 over a canonical JSON of its columns (all but `id`, `seal` and
-`hash`), `prev_hash` included, so editing, removing or reordering a sealed event breaks the
-chain. On PostgreSQL a trigger rejects any UPDATE but the sealing of an unsealed event, and
-every DELETE (migration 0006_i16a).
+event's `hash` is SHA-256 over a canonical JSON of its content columns (all but `id`) and
+`prev_hash`, so editing, removing or reordering a sealed event breaks the chain. On PostgreSQL
+triggers reject every UPDATE and DELETE of `audit_events` and `audit_links`, and the DELETE of
+a queued event that has no link (migration 0008_i16b).
 """
 
 from __future__ import annotations
@@ -129,15 +132,21 @@ _PG_ARRAYS = {
     "roles": "text", "client_id": "uuid", "action": "text", "groups": "text",
     "purpose": "text", "request_id": "text", "operation_name": "text",
 }  # fmt: skip
+# The events and their places in the sealer's queue, in one statement: a committed event is
+# always queued (`verify` counts on it).
 _PG_APPEND = text(
     """
-INSERT INTO audit_events (at, actor_subject, actor_client_id, organization_id, roles,
-                          client_id, action, groups, purpose, request_id, operation_name)
-SELECT statement_timestamp(), e.actor_subject, e.actor_client_id, e.organization_id,
-       e.roles::json, e.client_id, e.action, e.groups::json, e.purpose, e.request_id,
-       e.operation_name
-FROM unnest({arrays}) WITH ORDINALITY AS e({names}, n)
-ORDER BY e.n
+WITH appended AS (
+    INSERT INTO audit_events (at, actor_subject, actor_client_id, organization_id, roles,
+                              client_id, action, groups, purpose, request_id, operation_name)
+    SELECT statement_timestamp(), e.actor_subject, e.actor_client_id, e.organization_id,
+           e.roles::json, e.client_id, e.action, e.groups::json, e.purpose, e.request_id,
+           e.operation_name
+    FROM unnest({arrays}) WITH ORDINALITY AS e({names}, n)
+    ORDER BY e.n
+    RETURNING id
+)
+INSERT INTO audit_pending (event_id) SELECT id FROM appended
 """.format(
         arrays=", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _PG_ARRAYS.items()),
         names=", ".join(_PG_ARRAYS),
@@ -148,9 +157,9 @@ ROWS_PER_STATEMENT = 2000
 
 
 async def append(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    """Insert events (their columns but `at` and the links) in the session's transaction,
-    unsealed. Nothing shared is locked (PostgreSQL): the sealer chains them once committed.
-    On SQLite they are sealed as they are inserted (`_append_sealed`)."""
+    """Insert events (their columns but `at`) in the session's transaction, unsealed, and queue
+    them. Nothing shared is locked (PostgreSQL): the sealer chains them once committed. On
+    SQLite they are sealed as they are inserted (`_append_sealed`)."""
     if not events:
         return
     if session.bind.dialect.name == "postgresql":
@@ -170,27 +179,37 @@ async def append(session: AsyncSession, events: list[dict[str, Any]]) -> None:
 
 async def _append_sealed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
     """SQLite: the UPDATE of the head takes the write lock before it reads it, so no other
-    writer appends between; the events go in chained."""
+    writer appends between; the events go in with their links. Their ids are given here (the
+    next after the last, as SQLite would), so the links need no RETURNING, which SQLAlchemy
+    runs row by row when the order of the rows must be kept."""
     chain, table = models.AuditChain.__table__, models.AuditEvent.__table__
+    last_id = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
     head = (
         await session.execute(
             update(chain)
             .where(chain.c.id == 1)
             .values(head_hash=chain.c.head_hash)
-            .returning(chain.c.head_hash, chain.c.head_seal)
+            .returning(chain.c.head_hash, chain.c.head_seal, last_id)
         )
     ).one_or_none()
     if head is None:  # never leave events unchained behind a missing head
         raise RuntimeError("audit chain: the head row is missing")
-    head_hash, seal = head
-    at, render, rows = datetime.now(UTC), _cached_render(), []
+    head_hash, seal, event_id = head
+    at, render, rows, links = datetime.now(UTC), _cached_render(), [], []
     for one in events:
         seal += 1
-        row = {**one, "at": at, "prev_hash": head_hash, "seal": seal}
-        row["hash"] = head_hash = event_hash(row, render)
+        event_id += 1
+        row = {**one, "id": event_id, "at": at}
         rows.append(row)
+        link = {"seal": seal, "event_id": event_id, "prev_hash": head_hash}
+        link["hash"] = head_hash = event_hash({**row, "prev_hash": head_hash}, render)
+        links.append(link)
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         await session.execute(table.insert(), rows[start : start + ROWS_PER_STATEMENT])
+    for start in range(0, len(links), ROWS_PER_STATEMENT):
+        await session.execute(
+            models.AuditLink.__table__.insert(), links[start : start + ROWS_PER_STATEMENT]
+        )
     await session.execute(
         update(chain)
         .where(chain.c.id == 1)
@@ -200,18 +219,23 @@ async def _append_sealed(session: AsyncSession, events: list[dict[str, Any]]) ->
 
 # --- sealing ----------------------------------------------------------------------------------
 
+# A batch's links in, and the same events off the queue, in one statement (the queue's
+# trigger lets a queued event go only once its link exists).
 _PG_SEAL = text(
     """
-UPDATE audit_events AS e SET seal = s.seal, prev_hash = s.prev_hash, hash = s.hash
-FROM unnest(CAST(:ids AS bigint[]), CAST(:seals AS bigint[]), CAST(:prevs AS text[]),
-            CAST(:hashes AS text[])) AS s(id, seal, prev_hash, hash)
-WHERE e.id = s.id
+WITH linked AS (
+    INSERT INTO audit_links (seal, event_id, prev_hash, hash)
+    SELECT * FROM unnest(CAST(:seals AS bigint[]), CAST(:ids AS bigint[]),
+                         CAST(:prevs AS text[]), CAST(:hashes AS text[]))
+    RETURNING event_id
+)
+DELETE FROM audit_pending AS p USING linked WHERE p.event_id = linked.event_id
 """
 )
 
 
 async def seal(engine: AsyncEngine, *, wait: bool = False) -> int | None:
-    """Chain every committed unsealed event, in its own transaction; the number sealed, or
+    """Chain every committed queued event, in its own transaction; the number sealed, or
     None when another sealer holds the lock (`wait` waits for it instead)."""
     if engine.dialect.name != "postgresql":
         return 0  # SQLite's appends seal their own events
@@ -226,8 +250,9 @@ async def seal(engine: AsyncEngine, *, wait: bool = False) -> int | None:
 
 
 async def _seal(connection) -> int:
-    """Chain the unsealed events `connection` sees onto the head, which it locks."""
+    """Chain the queued events `connection` sees onto the head, which it locks."""
     chain, e = models.AuditChain.__table__, models.AuditEvent.__table__
+    queue = models.AuditPending.__table__
     # The database's time, before the events are read: all committed by then are among them.
     now = func.statement_timestamp()
     head = (
@@ -247,7 +272,10 @@ async def _seal(connection) -> int:
     while True:
         rows = (
             await connection.execute(
-                select(*columns).where(e.c.seal.is_(None)).order_by(e.c.id).limit(SEAL_BATCH)
+                select(*columns)
+                .select_from(queue.join(e, e.c.id == queue.c.event_id))
+                .order_by(queue.c.event_id)
+                .limit(SEAL_BATCH)
             )
         ).all()
         if not rows:
@@ -263,7 +291,9 @@ async def _seal(connection) -> int:
             head_hash = hash_ordered(values[1:], render)
             hashes.append(head_hash)
         links = {"ids": ids, "seals": seals, "prevs": prevs, "hashes": hashes}
-        await connection.execute(_PG_SEAL, links)
+        dequeued = (await connection.execute(_PG_SEAL, links)).rowcount
+        if dequeued != len(rows):  # links are never left beside a queued event
+            raise RuntimeError(f"audit log: {dequeued} of {len(rows)} sealed events dequeued")
         sealed += len(rows)
         if len(rows) < SEAL_BATCH:
             break
