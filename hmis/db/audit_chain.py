@@ -36,7 +36,7 @@ import weakref
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, null, select, text, update
+from sqlalchemy import event, func, null, select, text, true, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
@@ -220,16 +220,16 @@ async def _append_sealed(session: AsyncSession, events: list[dict[str, Any]]) ->
 # --- sealing ----------------------------------------------------------------------------------
 
 # A batch's links in, and the same events off the queue, in one statement (the queue's
-# trigger lets a queued event go only once its link exists).
+# trigger, at its end, lets a queued event go only once its link exists). The ids are looked
+# up in the queue's primary key: a join could scan the queue's dead rows.
 _PG_SEAL = text(
     """
 WITH linked AS (
     INSERT INTO audit_links (seal, event_id, prev_hash, hash)
     SELECT * FROM unnest(CAST(:seals AS bigint[]), CAST(:ids AS bigint[]),
                          CAST(:prevs AS text[]), CAST(:hashes AS text[]))
-    RETURNING event_id
 )
-DELETE FROM audit_pending AS p USING linked WHERE p.event_id = linked.event_id
+DELETE FROM audit_pending WHERE event_id = ANY (CAST(:ids AS bigint[]))
 """
 )
 
@@ -269,15 +269,14 @@ async def _seal(connection) -> int:
     # Each row: its id, then its hashed values in canonical order, `prev_hash` left null.
     columns = [e.c.id, *(null() if c == "prev_hash" else e.c[c] for c in ORDERED)]
     at_prev = 1 + ORDERED.index("prev_hash")
+    # The next queued ids, then each one's event by its primary key: a LATERAL subquery with a
+    # LIMIT is never flattened into a join, which the planner could make a hash join over the
+    # whole log when its estimate of the (short, churning) queue is stale.
+    batch = select(queue.c.event_id).order_by(queue.c.event_id).limit(SEAL_BATCH).subquery()
+    event = select(*columns).where(e.c.id == batch.c.event_id).limit(1).lateral()
+    read = select(event).select_from(batch).join(event, true()).order_by(batch.c.event_id)
     while True:
-        rows = (
-            await connection.execute(
-                select(*columns)
-                .select_from(queue.join(e, e.c.id == queue.c.event_id))
-                .order_by(queue.c.event_id)
-                .limit(SEAL_BATCH)
-            )
-        ).all()
+        rows = (await connection.execute(read)).all()
         if not rows:
             break
         ids, seals, prevs, hashes = [], [], [], []
