@@ -50,8 +50,6 @@ async def ask(api, query, variables=None, **kwargs) -> tuple[dict, str]:
 def assert_no_ppi(rows: list[models.AuditEvent], *extra: str) -> None:
     """Hashes and IDs are what they claim to be; no other column holds a value from PPI."""
     for row in rows:
-        # Sealed into the chain, or still waiting for the sealer (PostgreSQL, seconds).
-        assert row.hash is None or (HEX.match(row.hash) and HEX.match(row.prev_hash))
         assert UUID.match(row.request_id)
         for value in (row.client_id, row.organization_id):
             assert value is None or UUID.match(str(value))
@@ -345,39 +343,72 @@ async def test_concurrent_requests_extend_one_chain(api, token, sessions, world)
 async def test_editing_or_deleting_an_event_is_rejected_on_postgresql(engine, logged_reads):
     if engine.dialect.name != "postgresql":
         pytest.skip("the append-only trigger is PostgreSQL's; on SQLite the chain shows edits")
-    for statement in ("UPDATE audit_events SET groups = '[]'", "DELETE FROM audit_events"):
+    await audit.seal(engine, wait=True)
+    for statement in (
+        "UPDATE audit_events SET groups = '[]'",
+        "DELETE FROM audit_events",
+        "UPDATE audit_links SET hash = repeat('b', 64)",
+        "UPDATE audit_links SET seal = seal + 100",
+        "DELETE FROM audit_links",
+    ):
         with pytest.raises(DBAPIError, match="append-only"):
             async with engine.begin() as connection:
                 await connection.execute(text(statement))
     async with engine.connect() as connection:
         assert await connection.scalar(text("SELECT count(*) FROM audit_events")) == 6
+        assert await connection.scalar(text("SELECT count(*) FROM audit_links")) == 6
 
 
-@pytest.mark.parametrize("tamper", ["edit", "delete", "delete-last"])
+async def test_links_show_in_the_log_once_sealed(api, token, sessions, engine, logged_reads):
+    await audit.seal(engine, wait=True)
+    async with sessions() as s:
+        page, total = await audit.events_page(s, filter=audit.EventFilter(), before=None, limit=9)
+        links = dict(
+            (await s.execute(select(models.AuditLink.event_id, models.AuditLink.hash))).all()
+        )
+    assert total == 6 and len(links) == 6
+    assert all(link is not None and link.hash == links[event.id] for event, link in page)
+    assert all(HEX.match(link.hash) and HEX.match(link.prev_hash) for _, link in page)
+
+
+@pytest.mark.parametrize(
+    "tamper", ["edit", "delete", "delete-last", "edit-link", "relink", "unlink", "insert"]
+)
 async def test_verify_finds_what_was_changed_behind_its_back(
     api, token, sessions, engine, logged_reads, tamper
 ):
     await audit.seal(engine, wait=True)  # tampering with sealed events (the seconds before
-    # sealing are covered by the append-only trigger on PostgreSQL)
+    # sealing are covered by the append-only triggers on PostgreSQL)
     second, third = [e.id for e in await events(sessions)][1:3]
     last = (await events(sessions))[-1].id
-    statement = {
-        "edit": f"UPDATE audit_events SET groups = '[]' WHERE id = {second}",
-        "delete": f"DELETE FROM audit_events WHERE id = {second}",
-        "delete-last": f"DELETE FROM audit_events WHERE id = {last}",
-    }[tamper]
+    table, statement = {
+        "edit": ("audit_events", f"UPDATE audit_events SET groups = '[]' WHERE id = {second}"),
+        "delete": ("audit_events", f"DELETE FROM audit_events WHERE id = {second}"),
+        "delete-last": ("audit_events", f"DELETE FROM audit_events WHERE id = {last}"),
+        "edit-link": ("audit_links", "UPDATE audit_links SET hash = "
+                      f"'{'b' * 64}' WHERE event_id = {second}"),
+        "relink": ("audit_links", "UPDATE audit_links SET prev_hash = "
+                   f"'{'b' * 64}' WHERE event_id = {second}"),
+        "unlink": ("audit_links", f"DELETE FROM audit_links WHERE event_id = {second}"),
+        # An event that bypassed the append: neither chained nor queued.
+        "insert": (None, "INSERT INTO audit_events (at, actor_subject, roles, action, groups) "
+                   "SELECT at, actor_subject, roles, action, groups FROM audit_events "
+                   f"WHERE id = {second}"),
+    }[tamper]  # fmt: skip
     async with engine.begin() as connection:
-        postgres = engine.dialect.name == "postgresql"
+        postgres = engine.dialect.name == "postgresql" and table
         if postgres:  # as the table's owner could, around the trigger
-            await connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+            await connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
         await connection.execute(text(statement))
         if postgres:
-            await connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+            await connection.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
     data, _ = await ask(api, VERIFY, token=token("hmis_admin"))
     found = data["verifyAuditLog"]
     assert found["ok"] is False
     expected = {"edit": (str(second), 1, "edited"), "delete": (str(third), 1, "removed"),
-                "delete-last": (None, 5, "removed")}[tamper]  # fmt: skip
+                "delete-last": (None, 5, "removed"), "edit-link": (str(second), 1, "edited"),
+                "relink": (str(second), 1, "removed"), "unlink": (str(third), 1, "removed"),
+                "insert": (None, 6, "neither in the chain")}[tamper]  # fmt: skip
     assert (found["firstBrokenId"], found["checked"]) == expected[:2]
     assert expected[2] in found["message"]
 

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from hmis.db import audit, audit_chain, models
+from hmis.db import audit, audit_chain, audit_verify, models
 
 from . import people
 from .support import AUDIENCE, gql
@@ -45,9 +45,8 @@ async def append_open(sessions):
 
 
 async def unsealed(sessions) -> int:
-    e = models.AuditEvent
     async with sessions() as s:
-        return await s.scalar(select(func.count()).select_from(e).where(e.seal.is_(None)))
+        return await s.scalar(select(func.count()).select_from(models.AuditPending))
 
 
 @pytest.fixture
@@ -79,8 +78,9 @@ async def test_an_event_committed_late_or_rolled_back_leaves_the_chain_whole(
     assert await unsealed(sessions) == 1
     async with sessions() as s:
         found = await audit.verify(s)
-        chained = (await s.execute(select(models.AuditEvent.actor_subject, models.AuditEvent.id)
-                                   .order_by(models.AuditEvent.seal))).all()  # fmt: skip
+        e, link = models.AuditEvent, models.AuditLink
+        chained = (await s.execute(select(e.actor_subject, e.id).join(link, link.event_id == e.id)
+                                   .order_by(link.seal))).all()  # fmt: skip
     assert found.ok and found.checked == 2 and found.unsealed == 0, found
     # The chain is in sealing order: the late event (the lower id) after the on-time one.
     assert [name for name, _ in chained] == ["on-time", "held-open"]
@@ -88,7 +88,9 @@ async def test_an_event_committed_late_or_rolled_back_leaves_the_chain_whole(
     assert found.verified_through <= datetime.now(UTC)
 
 
-async def test_sealing_may_only_link_an_unsealed_event(sessions, engine, no_background_sealer):
+async def test_no_row_of_the_log_is_updated_nor_an_unsealed_event_dequeued(
+    sessions, engine, no_background_sealer
+):
     postgres_only(engine)
     e = models.AuditEvent.__table__
     async with sessions() as s, s.begin():
@@ -98,19 +100,50 @@ async def test_sealing_may_only_link_an_unsealed_event(sessions, engine, no_back
         await audit.append(s, [one_event()])
         fresh = await s.scalar(select(func.max(e.c.id)))
     sealed = fresh - 1
-    link = "seal = 99, prev_hash = repeat('a', 64), hash = repeat('b', 64)"
     for statement in (
-        f"UPDATE audit_events SET {link}, groups = '[]' WHERE id = {fresh}",  # content too
-        f"UPDATE audit_events SET {link} WHERE id = {sealed}",  # sealed already
-        f"UPDATE audit_events SET seal = NULL, prev_hash = NULL, hash = NULL WHERE id = {sealed}",
-        f"DELETE FROM audit_events WHERE id = {fresh}",  # unsealed, still never deleted
+        f"UPDATE audit_events SET groups = '[]' WHERE id = {fresh}",  # unsealed
+        f"UPDATE audit_events SET groups = '[]' WHERE id = {sealed}",
+        f"DELETE FROM audit_events WHERE id = {fresh}",
+        f"DELETE FROM audit_events WHERE id = {sealed}",
+        f"UPDATE audit_links SET prev_hash = repeat('a', 64) WHERE event_id = {sealed}",
+        f"DELETE FROM audit_links WHERE event_id = {sealed}",
+        f"UPDATE audit_pending SET event_id = {sealed} WHERE event_id = {fresh}",
+        f"DELETE FROM audit_pending WHERE event_id = {fresh}",  # not sealed: stays queued
+        "DELETE FROM audit_pending",
     ):
         with pytest.raises(DBAPIError, match="append-only"):
             async with engine.begin() as connection:
                 await connection.execute(text(statement))
+    # Once linked (as the sealer does), an event may leave the queue; rolled back here.
+    async with engine.connect() as connection, connection.begin() as transaction:
+        link = f"(2, {fresh}, repeat('a', 64), repeat('b', 64))"
+        await connection.execute(text(f"INSERT INTO audit_links VALUES {link}"))
+        deleted = await connection.execute(
+            text(f"DELETE FROM audit_pending WHERE event_id = {fresh}")
+        )
+        assert deleted.rowcount == 1
+        await transaction.rollback()
+    async with sessions() as s:
+        assert await unsealed(sessions) == 1
+        found = await audit.verify(s)
+    assert found.ok and found.checked == 2 and found.unsealed == 0, found
+
+
+async def test_an_unsealed_event_dropped_from_the_queue_fails_verify(
+    sessions, engine, no_background_sealer
+):
+    postgres_only(engine)
+    async with sessions() as s, s.begin():
+        await audit.append(s, [one_event(), one_event(), one_event()])
+    async with engine.begin() as connection:  # as the table's owner could, around the trigger
+        await connection.execute(text("ALTER TABLE audit_pending DISABLE TRIGGER USER"))
+        await connection.execute(text("DELETE FROM audit_pending WHERE event_id = "
+                                      "(SELECT max(event_id) FROM audit_pending)"))  # fmt: skip
+        await connection.execute(text("ALTER TABLE audit_pending ENABLE TRIGGER USER"))
     async with sessions() as s:
         found = await audit.verify(s)
-    assert found.ok and found.checked == 2, found
+    assert not found.ok and found.message == audit_verify.MISSING, found
+    assert found.checked == 2 and found.first_broken_id is None and found.unsealed == 0
 
 
 async def test_sqlite_appends_are_sealed_at_once(sessions, engine, api, token):

@@ -33,7 +33,8 @@ MERGES = """query($id: ID!) { clientMerges(clientId: $id) {
   id survivorId mergedId reason mergedBy unmergedAt } }"""
 # Tables whose rows a merge leaves alone or only adds to: its own record, the access log,
 # and the clocks.
-BOOKKEEPING = {"client_merges", "audit_events", "audit_chain", "write_clock"}
+BOOKKEEPING = {"client_merges", "audit_events", "audit_links", "audit_pending", "audit_chain",
+               "write_clock"}  # fmt: skip
 
 
 @pytest.fixture

@@ -74,11 +74,11 @@ async def test_statements_do_not_grow_with_page_size(
         assert status == 200 and "errors" not in body, body
         assert len(body["data"]["clients"]["edges"]) == first
         counts[first] = len(statements)
-        # The audit log adds one statement on PostgreSQL (insert the page's events, unsealed:
-        # the sealer chains them later, on its own connection), three on SQLite (lock the
-        # chain's head, insert the events chained, move the head).
+        # The audit log adds one statement on PostgreSQL (insert the page's events and queue
+        # them: the sealer chains them later, on its own connection), four on SQLite (lock the
+        # chain's head, insert the events, their links, move the head).
         audit = [s for s in statements if "audit_" in s]
-        assert len(audit) == (1 if app.state.engine.dialect.name == "postgresql" else 3), audit
+        assert len(audit) == (1 if app.state.engine.dialect.name == "postgresql" else 4), audit
         assert any("INSERT INTO audit_events" in s for s in audit), audit
     assert counts[10] == counts[100] == counts[200], counts
     assert counts[10] <= 12 + len(audit), counts

@@ -1,5 +1,6 @@
 """The access log at the data layer: what a transaction wrote (noted by the write path), and
-reading events back. Appending, the hash chain and its verification: `hmis.db.audit_chain`.
+reading events back. Appending and the hash chain: `hmis.db.audit_chain`; its verification:
+`hmis.db.audit_verify`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from hmis.groups import ElementGroup
 from . import models
 
 # The chain, where callers have always found it (`audit.append`, `audit.verify`).
-from .audit_chain import HASHED_COLUMNS, Verification, append, event_hash, seal, verify  # noqa: F401
+from .audit_chain import HASHED_COLUMNS, append, event_hash, seal  # noqa: F401
+from .audit_verify import Verification, verify  # noqa: F401
 from .models.audit import AuditAction
 
 _NOTICE_ORDER = {group: i for i, group in enumerate(ElementGroup)}
@@ -90,19 +92,24 @@ class EventFilter:
 
 async def events_page(
     session: AsyncSession, *, filter: EventFilter, before: int | None, limit: int
-) -> tuple[list[models.AuditEvent], int]:
-    """Newest first: one page of events with ids below `before`, and the number of all events
-    the filter matches, in one statement."""
-    e = models.AuditEvent
+) -> tuple[list[tuple[models.AuditEvent, models.AuditLink | None]], int]:
+    """Newest first: one page of events with ids below `before`, each with its link in the
+    chain (None until sealed), and the number of all events the filter matches, in one
+    statement."""
+    e, link = models.AuditEvent, models.AuditLink
     conditions = filter.sql()
     total = select(func.count()).select_from(e).where(*conditions).scalar_subquery()
-    query = select(e, total.label("total")).where(*conditions)
+    query = (
+        select(e, link, total.label("total"))
+        .outerjoin(link, link.event_id == e.id)
+        .where(*conditions)
+    )
     if before is not None:
         query = query.where(e.id < before)
     rows = (await session.execute(query.order_by(e.id.desc()).limit(limit))).all()
     if not rows:
         return [], int(await session.scalar(select(total)) or 0)
-    return [row[0] for row in rows], int(rows[0][1])
+    return [(row[0], row[1]) for row in rows], int(rows[0][2])
 
 
 async def client_history(

@@ -1,24 +1,28 @@
-"""The access log's hash chain: events appended unsealed, sealed in order by one sealer, and
-verified link by link.
+"""The access log's hash chain: events appended with no link, then sealed in order by one
+sealer. Verifying the chain: `hmis.db.audit_verify`.
 
-A request inserts its events in its own transaction with no link to any other event, so
-appenders share no row and no lock: many workers (and hosts) append without waiting on each
-other, and a reply leaves once its events are committed. Shortly after (`SEAL_DELAY`), one
-sealer at a time (a PostgreSQL advisory lock, tried by whichever worker appended) takes the
-committed unsealed events in `id` order and chains them onto the head: `seal` 1, 2, 3...,
-`prev_hash` the hash before, `hash` SHA-256 over the event's canonical JSON. The chain is in
-sealing order, so an event whose transaction commits late (its `id` below one already sealed)
-or never (a rolled back `id` is a gap in the ids, never in `seal`) needs no waiting: it is
-sealed by the next run, or is not an event. `verify` seals what is committed first, then
-walks the whole chain, and says up to when everything committed is verified.
+A request inserts its events, and queues their ids in `audit_pending`, in its own transaction
+with no link to any other event, so appenders share no row and no lock: many workers (and
+hosts) append without waiting on each other, and a reply leaves once its events are committed.
+Shortly after (`SEAL_DELAY`), one sealer at a time (a PostgreSQL advisory lock, tried by
+whichever worker appended) takes the queued committed events in `id` order and chains them
+onto the head: it inserts each one's link into `audit_links` (`seal` 1, 2, 3..., `prev_hash`
+the hash before, `hash` SHA-256 over the event's canonical JSON) and takes it off the queue.
+The chain is in sealing order, so an event whose transaction commits late (its `id` below one
+already sealed) or never (a rolled back `id` is a gap in the ids, never in `seal`) needs no
+waiting: it is sealed by the next run, or is not an event.
 
-On SQLite (one writer at a time) the append seals its events in its own transaction.
+No row of the log is ever updated: sealing used to UPDATE each event's wide row, rewriting it
+and its seven index entries and leaving a dead tuple (migration 0008_i16b). Only the queue's
+narrow rows are deleted, once their link exists.
+
+On SQLite (one writer at a time) the append inserts its events' links in its own transaction.
 
 Events carry IDs, element group names, roles and codes: never a value of client data. Each
-event's `hash` is SHA-256 over a canonical JSON of its columns (all but `id`, `seal` and
-`hash`), `prev_hash` included, so editing, removing or reordering a sealed event breaks the
-chain. On PostgreSQL a trigger rejects any UPDATE but the sealing of an unsealed event, and
-every DELETE (migration 0006_i16a).
+event's `hash` is SHA-256 over a canonical JSON of its content columns (all but `id`) and
+`prev_hash`, so editing, removing or reordering a sealed event breaks the chain. On PostgreSQL
+triggers reject every UPDATE and DELETE of `audit_events` and `audit_links`, and the DELETE of
+a queued event that has no link (migration 0008_i16b).
 """
 
 from __future__ import annotations
@@ -29,17 +33,15 @@ import json
 import logging
 import uuid
 import weakref
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, null, select, text, update
+from sqlalchemy import event, func, null, select, text, true, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 
 from . import models
-from .models.audit import GENESIS_HASH
 
 log = logging.getLogger(__name__)
 
@@ -130,15 +132,21 @@ _PG_ARRAYS = {
     "roles": "text", "client_id": "uuid", "action": "text", "groups": "text",
     "purpose": "text", "request_id": "text", "operation_name": "text",
 }  # fmt: skip
+# The events and their places in the sealer's queue, in one statement: a committed event is
+# always queued (`verify` counts on it).
 _PG_APPEND = text(
     """
-INSERT INTO audit_events (at, actor_subject, actor_client_id, organization_id, roles,
-                          client_id, action, groups, purpose, request_id, operation_name)
-SELECT statement_timestamp(), e.actor_subject, e.actor_client_id, e.organization_id,
-       e.roles::json, e.client_id, e.action, e.groups::json, e.purpose, e.request_id,
-       e.operation_name
-FROM unnest({arrays}) WITH ORDINALITY AS e({names}, n)
-ORDER BY e.n
+WITH appended AS (
+    INSERT INTO audit_events (at, actor_subject, actor_client_id, organization_id, roles,
+                              client_id, action, groups, purpose, request_id, operation_name)
+    SELECT statement_timestamp(), e.actor_subject, e.actor_client_id, e.organization_id,
+           e.roles::json, e.client_id, e.action, e.groups::json, e.purpose, e.request_id,
+           e.operation_name
+    FROM unnest({arrays}) WITH ORDINALITY AS e({names}, n)
+    ORDER BY e.n
+    RETURNING id
+)
+INSERT INTO audit_pending (event_id) SELECT id FROM appended
 """.format(
         arrays=", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _PG_ARRAYS.items()),
         names=", ".join(_PG_ARRAYS),
@@ -149,9 +157,9 @@ ROWS_PER_STATEMENT = 2000
 
 
 async def append(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    """Insert events (their columns but `at` and the links) in the session's transaction,
-    unsealed. Nothing shared is locked (PostgreSQL): the sealer chains them once committed.
-    On SQLite they are sealed as they are inserted (`_append_sealed`)."""
+    """Insert events (their columns but `at`) in the session's transaction, unsealed, and queue
+    them. Nothing shared is locked (PostgreSQL): the sealer chains them once committed. On
+    SQLite they are sealed as they are inserted (`_append_sealed`)."""
     if not events:
         return
     if session.bind.dialect.name == "postgresql":
@@ -171,27 +179,37 @@ async def append(session: AsyncSession, events: list[dict[str, Any]]) -> None:
 
 async def _append_sealed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
     """SQLite: the UPDATE of the head takes the write lock before it reads it, so no other
-    writer appends between; the events go in chained."""
+    writer appends between; the events go in with their links. Their ids are given here (the
+    next after the last, as SQLite would), so the links need no RETURNING, which SQLAlchemy
+    runs row by row when the order of the rows must be kept."""
     chain, table = models.AuditChain.__table__, models.AuditEvent.__table__
+    last_id = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
     head = (
         await session.execute(
             update(chain)
             .where(chain.c.id == 1)
             .values(head_hash=chain.c.head_hash)
-            .returning(chain.c.head_hash, chain.c.head_seal)
+            .returning(chain.c.head_hash, chain.c.head_seal, last_id)
         )
     ).one_or_none()
     if head is None:  # never leave events unchained behind a missing head
         raise RuntimeError("audit chain: the head row is missing")
-    head_hash, seal = head
-    at, render, rows = datetime.now(UTC), _cached_render(), []
+    head_hash, seal, event_id = head
+    at, render, rows, links = datetime.now(UTC), _cached_render(), [], []
     for one in events:
         seal += 1
-        row = {**one, "at": at, "prev_hash": head_hash, "seal": seal}
-        row["hash"] = head_hash = event_hash(row, render)
+        event_id += 1
+        row = {**one, "id": event_id, "at": at}
         rows.append(row)
+        link = {"seal": seal, "event_id": event_id, "prev_hash": head_hash}
+        link["hash"] = head_hash = event_hash({**row, "prev_hash": head_hash}, render)
+        links.append(link)
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         await session.execute(table.insert(), rows[start : start + ROWS_PER_STATEMENT])
+    for start in range(0, len(links), ROWS_PER_STATEMENT):
+        await session.execute(
+            models.AuditLink.__table__.insert(), links[start : start + ROWS_PER_STATEMENT]
+        )
     await session.execute(
         update(chain)
         .where(chain.c.id == 1)
@@ -201,18 +219,23 @@ async def _append_sealed(session: AsyncSession, events: list[dict[str, Any]]) ->
 
 # --- sealing ----------------------------------------------------------------------------------
 
+# A batch's links in, and the same events off the queue, in one statement (the queue's
+# trigger, at its end, lets a queued event go only once its link exists). The ids are looked
+# up in the queue's primary key: a join could scan the queue's dead rows.
 _PG_SEAL = text(
     """
-UPDATE audit_events AS e SET seal = s.seal, prev_hash = s.prev_hash, hash = s.hash
-FROM unnest(CAST(:ids AS bigint[]), CAST(:seals AS bigint[]), CAST(:prevs AS text[]),
-            CAST(:hashes AS text[])) AS s(id, seal, prev_hash, hash)
-WHERE e.id = s.id
+WITH linked AS (
+    INSERT INTO audit_links (seal, event_id, prev_hash, hash)
+    SELECT * FROM unnest(CAST(:seals AS bigint[]), CAST(:ids AS bigint[]),
+                         CAST(:prevs AS text[]), CAST(:hashes AS text[]))
+)
+DELETE FROM audit_pending WHERE event_id = ANY (CAST(:ids AS bigint[]))
 """
 )
 
 
 async def seal(engine: AsyncEngine, *, wait: bool = False) -> int | None:
-    """Chain every committed unsealed event, in its own transaction; the number sealed, or
+    """Chain every committed queued event, in its own transaction; the number sealed, or
     None when another sealer holds the lock (`wait` waits for it instead)."""
     if engine.dialect.name != "postgresql":
         return 0  # SQLite's appends seal their own events
@@ -227,8 +250,9 @@ async def seal(engine: AsyncEngine, *, wait: bool = False) -> int | None:
 
 
 async def _seal(connection) -> int:
-    """Chain the unsealed events `connection` sees onto the head, which it locks."""
+    """Chain the queued events `connection` sees onto the head, which it locks."""
     chain, e = models.AuditChain.__table__, models.AuditEvent.__table__
+    queue = models.AuditPending.__table__
     # The database's time, before the events are read: all committed by then are among them.
     now = func.statement_timestamp()
     head = (
@@ -245,12 +269,14 @@ async def _seal(connection) -> int:
     # Each row: its id, then its hashed values in canonical order, `prev_hash` left null.
     columns = [e.c.id, *(null() if c == "prev_hash" else e.c[c] for c in ORDERED)]
     at_prev = 1 + ORDERED.index("prev_hash")
+    # The next queued ids, then each one's event by its primary key: a LATERAL subquery with a
+    # LIMIT is never flattened into a join, which the planner could make a hash join over the
+    # whole log when its estimate of the (short, churning) queue is stale.
+    batch = select(queue.c.event_id).order_by(queue.c.event_id).limit(SEAL_BATCH).subquery()
+    event = select(*columns).where(e.c.id == batch.c.event_id).limit(1).lateral()
+    read = select(event).select_from(batch).join(event, true()).order_by(batch.c.event_id)
     while True:
-        rows = (
-            await connection.execute(
-                select(*columns).where(e.c.seal.is_(None)).order_by(e.c.id).limit(SEAL_BATCH)
-            )
-        ).all()
+        rows = (await connection.execute(read)).all()
         if not rows:
             break
         ids, seals, prevs, hashes = [], [], [], []
@@ -264,7 +290,9 @@ async def _seal(connection) -> int:
             head_hash = hash_ordered(values[1:], render)
             hashes.append(head_hash)
         links = {"ids": ids, "seals": seals, "prevs": prevs, "hashes": hashes}
-        await connection.execute(_PG_SEAL, links)
+        dequeued = (await connection.execute(_PG_SEAL, links)).rowcount
+        if dequeued != len(rows):  # links are never left beside a queued event
+            raise RuntimeError(f"audit log: {dequeued} of {len(rows)} sealed events dequeued")
         sealed += len(rows)
         if len(rows) < SEAL_BATCH:
             break
@@ -344,66 +372,3 @@ def _wake_sealer(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_unsealed(session: Session) -> None:
     session.info.pop("hmis_audit_unsealed", None)
-
-
-# --- verifying --------------------------------------------------------------------------------
-
-UNLINKED = (
-    "its prev_hash is not the hash of the event before it: an event was removed, added or reordered"
-)
-EDITED = "its content does not match its hash: the event was edited"
-NOT_AT_HEAD = (
-    "the last event is not the chain's recorded head: the latest events were removed, or the "
-    "head was changed"
-)
-
-
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    checked: int
-    first_broken_id: int | None = None
-    message: str | None = None
-    # Every event committed before this time was in the chain walked.
-    verified_through: datetime | None = None
-    # Events committed since, not yet sealed: the next walk checks them.
-    unsealed: int = 0
-
-
-async def verify(session: AsyncSession, *, batch: int = 5000) -> Verification:
-    """Seal what is committed (waiting for a running sealer), then walk the chain from its
-    first event to the head; report the first broken link."""
-    await seal(session.bind, wait=True)
-    e, chain = models.AuditEvent.__table__, models.AuditChain.__table__
-    unsealed = select(func.count()).select_from(e).where(e.c.seal.is_(None)).scalar_subquery()
-    # One statement, one snapshot: the head and the events not yet sealed under it.
-    head, last, through, waiting = (
-        await session.execute(
-            select(chain.c.head_hash, chain.c.head_seal, chain.c.sealed_through, unsealed)
-            .where(chain.c.id == 1)
-        )
-    ).one()  # fmt: skip
-    columns = [e.c.id, e.c.seal, e.c.hash, *(e.c[c] for c in HASHED_COLUMNS)]
-    previous, checked, after = GENESIS_HASH, 0, 0
-    found = {"verified_through": through, "unsealed": int(waiting)}
-    while after < last:
-        rows = (
-            await session.execute(
-                select(*columns)
-                .where(e.c.seal > after, e.c.seal <= last)
-                .order_by(e.c.seal)
-                .limit(batch)
-            )
-        ).all()
-        if not rows:
-            break
-        for row in rows:
-            values = row._asdict()
-            if values["prev_hash"] != previous:
-                return Verification(False, checked, row.id, UNLINKED, **found)
-            if event_hash(values) != row.hash:
-                return Verification(False, checked, row.id, EDITED, **found)
-            previous, checked, after = row.hash, checked + 1, row.seal
-    if previous != head:
-        return Verification(False, checked, None, NOT_AT_HEAD, **found)
-    return Verification(True, checked, **found)

@@ -115,7 +115,7 @@ class AuditEvent:
     )
 
     @classmethod
-    def from_row(cls, row: models.AuditEvent) -> AuditEvent:
+    def from_row(cls, row: models.AuditEvent, link: models.AuditLink | None) -> AuditEvent:
         known_roles = {r.value for r in Roles}
         return cls(
             id=strawberry.ID(str(row.id)),
@@ -130,8 +130,8 @@ class AuditEvent:
             purpose=row.purpose and Purpose(row.purpose),
             request_id=row.request_id,
             operation_name=row.operation_name,
-            prev_hash=row.prev_hash,
-            hash=row.hash,
+            prev_hash=link and link.prev_hash,
+            hash=link and link.hash,
         )
 
 
@@ -203,11 +203,11 @@ class AuditQuery:
             )
         page = rows[:size]
         # Who accessed a client is itself about that client: reading it is logged too.
-        about = {r.client_id for r in page if r.client_id is not None}
+        about = {r.client_id for r, _ in page if r.client_id is not None}
         info.context.access_log.release(about, Actions.VIEW_LOG)
         return connection(
-            [AuditEvent.from_row(r) for r in page],
-            [encode_cursor("audit", str(r.id)) for r in page],
+            [AuditEvent.from_row(r, link) for r, link in page],
+            [encode_cursor("audit", str(r.id)) for r, _ in page],
             total=total,
             has_next=len(rows) > size,
         )

@@ -1,7 +1,7 @@
 """The ORM models. Import from here; Alembic reads `Base.metadata` from this package."""
 
 from .agency import CaseNote, Contact, Disability, DomesticViolence, HealthRecord, IncomeBenefit
-from .audit import AuditChain, AuditEvent
+from .audit import AuditChain, AuditEvent, AuditLink, AuditPending
 from .base import Base, ClientData
 from .clients import Client
 from .clock import Installation, WriteClock
@@ -38,7 +38,8 @@ CLIENT_DATA_MODELS: tuple[type[ClientData], ...] = (
 MODELS_BY_TABLE = {m.__tablename__: m for m in CLIENT_DATA_MODELS}
 
 __all__ = [
-    "AuditChain", "AuditEvent", "Base", "CaseManagerAssignment", "CaseNote", "Client", "ClientData",
+    "AuditChain", "AuditEvent", "AuditLink", "AuditPending", "Base", "CaseManagerAssignment",
+    "CaseNote", "Client", "ClientData",
     "ClientLogin", "ClientMerge", "Complaint", "ComplaintEvent", "Contact", "CorrectionRequest",
     "Disability", "Disclosure", "DomesticViolence", "Enrollment", "Exit", "HealthRecord",
     "HudUser", "IncomeBenefit", "Installation", "Organization", "PrivacyNotice", "Project",

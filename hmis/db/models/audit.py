@@ -1,7 +1,9 @@
 """The access log: append-only, hash-chained, and free of PPI values.
 
-A request inserts its events unsealed (`seal`, `prev_hash`, `hash` NULL); one sealer at a
-time chains the committed ones shortly after (`hmis.db.audit.seal`)."""
+A request inserts its events and queues their ids in `audit_pending`; one sealer at a time
+chains the committed ones shortly after (`hmis.db.audit.seal`), inserting each event's link
+(`audit_links`) and taking it off the queue. No row of the log is ever updated: an UPDATE
+rewrites a wide row and all its index entries, and leaves a dead tuple behind."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Uuid, text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, BigId, UTCDateTime
@@ -48,13 +50,6 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_client_at", "client_id", "at"),
         Index("ix_audit_events_org_at", "organization_id", "at"),
-        Index("ix_audit_events_seal", "seal", unique=True),
-        Index(
-            "ix_audit_events_unsealed",
-            "id",
-            postgresql_where=text("seal IS NULL"),
-            sqlite_where=text("seal IS NULL"),
-        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -70,10 +65,30 @@ class AuditEvent(Base):
     purpose: Mapped[str | None] = mapped_column(String(64), nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     operation_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    # The event's place in the chain (1, 2, 3...) and its links; NULL until sealed.
-    seal: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditLink(Base):
+    """A sealed event's place in the chain (`seal` 1, 2, 3...) and its links: `prev_hash`, the
+    hash before it, and `hash`, SHA-256 over the event's content and `prev_hash`. Written once
+    by the sealer (on SQLite by the append), never changed."""
+
+    __tablename__ = "audit_links"
+
+    seal: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Not a foreign key: its check would lock each event's row (writing its tuple header, the
+    # cost this table avoids), and `verify` finds a link whose event is missing anyway.
+    event_id: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class AuditPending(Base):
+    """The queue of committed events not yet sealed (PostgreSQL): an append inserts its events'
+    ids with them, the sealer deletes them as it links them."""
+
+    __tablename__ = "audit_pending"
+
+    event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
 class AuditChain(Base):
