@@ -7,9 +7,10 @@ Create Date: 2026-11-27 20:00:00.000000
 Sealing an event used to UPDATE its row in `audit_events` (setting `seal`, `prev_hash`,
 `hash`): PostgreSQL rewrote the wide row and its seven index entries and left a dead tuple,
 59 µs of database time per event in the benchmark's pg_stat_statements, the costliest
-statement of a page. Now no row of the log is ever updated: an append inserts its events and their ids into `audit_pending` (the queue of
-events not yet sealed) in one statement, and the sealer inserts each event's link into
-`audit_links` (`seal`, `event_id`, `prev_hash`, `hash`) and deletes its id from the queue.
+statement of a page. Now no row of the log is ever updated: an append inserts its events
+and their ids into `audit_pending` (the queue of events not yet sealed) in one statement, and
+the sealer inserts each event's link into `audit_links` (`seal`, `event_id`, `prev_hash`,
+`hash`) and deletes its id from the queue.
 
 Existing links move to `audit_links` unchanged (hashes stay valid), unsealed events into the
 queue. On PostgreSQL `audit_events` and `audit_links` reject every UPDATE and DELETE, and
@@ -140,7 +141,9 @@ def upgrade() -> None:
         "INSERT INTO audit_links (seal, event_id, prev_hash, hash) "
         "SELECT seal, id, prev_hash, hash FROM audit_events WHERE seal IS NOT NULL"
     )
-    op.execute("INSERT INTO audit_pending (event_id) SELECT id FROM audit_events WHERE seal IS NULL")
+    op.execute(
+        "INSERT INTO audit_pending (event_id) SELECT id FROM audit_events WHERE seal IS NULL"
+    )
     if not sqlite:
         for statement in POSTGRES_UP:
             op.execute(statement)
