@@ -91,17 +91,30 @@ def _render(value: Any) -> str:
     return json.dumps(_canonical(value), ensure_ascii=False, separators=(",", ":"))
 
 
-# The hashed columns in the canonical JSON's order (sorted keys), each with the text before
-# its value: compact, `ensure_ascii` off.
+# The hashed columns in the canonical JSON's order (sorted keys).
 ORDERED = tuple(sorted(HASHED_COLUMNS))
-_KEYS = tuple(("," if i else "{") + f'"{column}":' for i, column in enumerate(ORDERED))
+# `hash_ordered` spells them out (a format string of the canonical JSON: compact,
+# `ensure_ascii` off), a third quicker than joining them; this keeps the two the same.
+_SPELLED = ("action", "actor_client_id", "actor_subject", "at", "client_id", "groups",
+            "operation_name", "organization_id", "prev_hash", "purpose", "request_id",
+            "roles")  # fmt: skip
+if _SPELLED != ORDERED:
+    raise RuntimeError("hash_ordered must spell out the hashed columns in sorted order")
 
 
 def hash_ordered(values, render=_render) -> str:
     """The hash of one event from its values in `ORDERED` order (`prev_hash` included)."""
+    (action, actor_client_id, actor_subject, at, client_id, groups, operation_name,
+     organization_id, prev_hash, purpose, request_id, roles) = values  # fmt: skip
     return hashlib.sha256(
         (
-            "".join([key + render(value) for key, value in zip(_KEYS, values, strict=True)]) + "}"
+            f'{{"action":{render(action)},"actor_client_id":{render(actor_client_id)},'
+            f'"actor_subject":{render(actor_subject)},"at":{render(at)},'
+            f'"client_id":{render(client_id)},"groups":{render(groups)},'
+            f'"operation_name":{render(operation_name)},'
+            f'"organization_id":{render(organization_id)},"prev_hash":{render(prev_hash)},'
+            f'"purpose":{render(purpose)},"request_id":{render(request_id)},'
+            f'"roles":{render(roles)}}}'
         ).encode()
     ).hexdigest()
 
@@ -117,11 +130,10 @@ def _cached_render():
 
     def render(value: Any) -> str:
         key = tuple(value) if value.__class__ is list else value
-        try:
-            return rendered[key]
-        except KeyError:
-            rendered[key] = text = _render(value)
-            return text
+        text = rendered.get(key)  # a miss (an event's own id) raises nothing
+        if text is None:
+            text = rendered[key] = _render(value)
+        return text
 
     return render
 
