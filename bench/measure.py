@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from hmis.db.audit_chain import SEALER_OPTION
+from hmis.db import audit_chain
 
 from .workloads import Case
 
@@ -82,7 +82,7 @@ def statements_of(app) -> Iterator[list[str]]:
 
     def before(conn, _cursor, statement, *_args):
         # Not the audit sealer's (its own connection, a batch of many requests' events).
-        if not conn.get_execution_options().get(SEALER_OPTION):
+        if not conn.get_execution_options().get(audit_chain.SEALER_OPTION):
             sent.append(statement)
 
     engine = app.state.engine.sync_engine
@@ -139,7 +139,11 @@ async def growth(case: Case, *, requests: int) -> dict:
     for _ in range(max(requests // 10, 1)):
         await case.send()
 
-    def mark() -> dict:
+    async def mark() -> dict:
+        # Not while the audit sealer chains a batch: the rows it holds are no leak, and a mark
+        # that caught them read 2,600 blocks more than the next one.
+        if case.app is not None:
+            await audit_chain.sealer_idle(case.app.state.engine)
         gc.collect()
         return {
             "blocks": sys.getallocatedblocks(),
@@ -147,11 +151,11 @@ async def growth(case: Case, *, requests: int) -> dict:
             "rss_kib": _rss_kib(),
         }
 
-    marks = [mark()]
+    marks = [await mark()]
     for i in range(requests):
         await case.send()
         if (i + 1) % (requests // 4 or 1) == 0:
-            marks.append(mark())
+            marks.append(await mark())
     first, last = marks[0], marks[-1]
     return {
         "requests": requests,

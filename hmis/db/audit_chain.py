@@ -372,6 +372,14 @@ async def seal_before_exit(engine: AsyncEngine) -> None:
 _SEALERS: weakref.WeakKeyDictionary[Engine, _Sealer] = weakref.WeakKeyDictionary()
 
 
+async def sealer_idle(engine: AsyncEngine) -> None:
+    """Wait until this process's background sealer of `engine` has nothing left to run (a
+    measurement of memory between requests must not catch a batch in flight)."""
+    sealer = _SEALERS.get(engine.sync_engine)
+    while sealer is not None and sealer.task is not None and not sealer.task.done():
+        await asyncio.shield(sealer.task)
+
+
 @event.listens_for(Session, "after_commit")
 def _wake_sealer(session: Session) -> None:
     if not session.info.pop("hmis_audit_unsealed", False):
