@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hmis.db import models
 from hmis.db.batch import among_param, built_once
-from hmis.db.reads import live
+from hmis.db.reads import core_rows, live
 from hmis.db.records import PRESENTED_STAMPS, Shape
 
 HUD_STAMPS = ("hud_date_created", "hud_date_updated", "hud_user_id")
@@ -67,16 +67,16 @@ async def batch(session: AsyncSession, client_ids: list[uuid.UUID]) -> dict:
     """{"stamps": {client: record}, "enrollments": {client: [(enrollment, exit)]},
     model: {client: [record]}} for the batch: one statement each."""
     out: dict = {}
-    rows = await session.execute(_client_stamps(session), {"ids": client_ids})
+    rows = await core_rows(session, _client_stamps(session), {"ids": client_ids})
     out["stamps"] = {r[0].id: r[0] for r in CLIENT_STAMPS.records(rows)}
     grouped = defaultdict(list)
-    rows = await session.execute(_enrollments(session), {"ids": client_ids})
+    rows = await core_rows(session, _enrollments(session), {"ids": client_ids})
     for enrollment, exit in ENROLLMENTS.records(rows):
         grouped[enrollment.client_id].append((enrollment, exit))
     out["enrollments"] = grouped
     for model in RECORD_MODELS:
         grouped = defaultdict(list)
-        rows = await session.execute(_RECORD_READS[model](session), {"ids": client_ids})
+        rows = await core_rows(session, _RECORD_READS[model](session), {"ids": client_ids})
         for (record,) in RECORDS[model].records(rows):
             grouped[record.client_id].append(record)
         out[model] = grouped
