@@ -184,7 +184,10 @@ async def append(session: AsyncSession, events: list[dict[str, Any]]) -> None:
         return
     if session.bind.dialect.name == "postgresql":
         batch = orjson.dumps(events, default=_uuid_text).decode()
-        inserted = (await session.execute(_PG_APPEND, {"events": batch})).rowcount
+        # On the session's connection, in its transaction (no ORM step around a statement
+        # of text; our sessions do not autoflush).
+        connection = await session.connection()
+        inserted = (await connection.execute(_PG_APPEND, {"events": batch})).rowcount
         if inserted != len(events):
             raise RuntimeError(f"audit log: {inserted} of {len(events)} events appended")
         session.info["hmis_audit_unsealed"] = True  # `_wake_sealer` once committed

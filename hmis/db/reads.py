@@ -105,7 +105,7 @@ async def active_refusals(
     ids = list(client_ids)
     if not ids:
         return {}
-    rows = await session.execute(_active_refusals(session), {"ids": ids})
+    rows = await core_rows(session, _active_refusals(session), {"ids": ids})
     return {client_id: at for client_id, at in rows}
 
 
