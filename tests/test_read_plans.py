@@ -22,7 +22,7 @@ from graphql import (
 from sqlalchemy import select
 
 from hmis.db import models
-from hmis.schema import build_schema, executor
+from hmis.schema import build_schema, executor, plans
 
 from . import factories as f
 from . import people
@@ -272,3 +272,29 @@ async def test_fallbacks_are_counted(api, token, sessions, coc):
             assert "planned" not in added, (query, added)
         else:
             assert added[counted] >= 1, (query, added)
+
+
+def test_a_pure_plan_completes_a_shared_object_once_and_stops_remembering_unshared_ones():
+    """`_once_per_run`: an object met again in a run gets the value completed the first time;
+    a plan whose objects are never met twice stops remembering after its trial, and its
+    values are the same either way."""
+    calls = []
+
+    def run(value, _info):
+        calls.append(value)
+        return {"name": value["name"]}
+
+    shared, fresh = plans._once_per_run(run), plans._once_per_run(run)
+    info = plans.PlanInfo(context=None)
+    project = {"name": "Shelter"}
+    first = [shared(project, info) for _ in range(plans.MEMO_TRIAL * 2)]
+    assert calls == [project] and all(value is first[0] for value in first)
+    calls.clear()
+    people_ = [{"name": f"client {i}"} for i in range(plans.MEMO_TRIAL * 2)]
+    assert [fresh(p, info) for p in people_] == [{"name": p["name"]} for p in people_]
+    assert len(calls) == len(people_)
+    remembered = sum(1 for key in info.completed if key[0] is run)
+    assert remembered == 1 + plans.MEMO_TRIAL  # the project, then the trial's objects
+    # A new run still shares the project's value within itself.
+    again = plans.PlanInfo(context=None)
+    assert shared(project, again) is shared(project, again)

@@ -330,16 +330,25 @@ def _once_per_run(run: Run) -> Run:
     """A pure plan completes each object once per run of the page's plan: the projects and
     organizations of a page's enrollments are a few objects met hundreds of times. The
     completed value is kept with the object (its id is not reused while kept) in the
-    run's `PlanInfo`, which ends with the run."""
+    run's `PlanInfo`, which ends with the run. A plan whose objects are each met once (a
+    client's identity) stops remembering after `MEMO_TRIAL` of them: it would only cost."""
+    met = [0, 0]  # objects met, of which met again (over this plan's runs in the process)
 
     def remembered(value, info):
+        if met[0] >= MEMO_TRIAL and not met[1]:
+            return run(value, info)
         done = info.completed
         key = (run, id(value))
         found = done.get(key)
+        met[0] += 1
         if found is not None and found[0] is value:
+            met[1] += 1
             return found[1]
         completed = run(value, info)
         done[key] = (value, completed)
         return completed
 
     return remembered
+
+
+MEMO_TRIAL = 500
