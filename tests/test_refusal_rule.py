@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from hmis.db import history, models
+from hmis.db import as_of, history, merges, models
 
 from . import factories as f
 from . import people
@@ -179,10 +179,19 @@ PAGE = """{ clients(first: 50) { edges { node { id identity { lastName }
   enrollments { edges { node { entryDate } } } } } } }"""
 
 
-async def test_a_page_reads_each_client_as_of_its_own_refusal(refused, sessions):
+# SQLite compares each client's cutoff for a page's worth of clients, and loads from the
+# earliest cutoff beyond (`hmis.db.as_of.CASE_CLIENTS`): both ways read the same.
+EARLIEST_OR_EACH = pytest.mark.parametrize("case_clients", [as_of.CASE_CLIENTS, 0])
+
+
+@EARLIEST_OR_EACH
+async def test_a_page_reads_each_client_as_of_its_own_refusal(
+    refused, sessions, monkeypatch, case_clients
+):
     """One page, two refusal times: Ada refused at R, Dora later at R2. A record of Dora's
     written between R and R2 stood at her refusal (shown as it is now); one written after R2
     is read as of R2; Ada's as of R (the page loads versions per client's cutoff)."""
+    monkeypatch.setattr(as_of, "CASE_CLIENTS", case_clients)
     shelter = refused.writer(refused.shelter)
     async with sessions() as s, s.begin():
         dora = await f.client(s, shelter, first_name="Dora", last_name="Before")
@@ -205,6 +214,53 @@ async def test_a_page_reads_each_client_as_of_its_own_refusal(refused, sessions)
     assert seen[str(dora.id)] == ("Between", ["2025-10-01"])
     # Ada: the name of R; the stay of then and the partner's own, not the shelter's of 2025.
     assert seen[str(refused.people["ada"].id)] == ("Lovelace", ["2024-01-05", "2025-08-01"])
+
+
+@EARLIEST_OR_EACH
+async def test_records_merged_between_clients_of_two_refusal_times_follow_the_survivor(
+    refused, sessions, monkeypatch, case_clients
+):
+    """One page, two refusal times (Ada at R, Dora at R2), and two unrefused duplicates
+    whose stays were written between R and R2, one merged into each: the stay merged into
+    Dora stood at her refusal (shown), the one merged into Ada was made after hers (hidden),
+    and a stay written after R2 is hidden under both. The versions follow the records to the
+    survivor, whose cutoff is not the one the record was written under."""
+    monkeypatch.setattr(as_of, "CASE_CLIENTS", case_clients)
+    shelter = refused.writer(refused.shelter)
+    admin = history.Writer(subject="admin", organization_id=None)
+    async with sessions() as s, s.begin():
+        dora = await f.client(s, shelter, first_name="Dora", last_name="Before")
+        eve = await f.client(s, shelter, first_name="Dora", last_name="Dup")
+        fay = await f.client(s, shelter, first_name="Ada", last_name="Dup")
+    async with sessions() as s, s.begin():
+        await f.enroll(s, shelter, eve, refused.shelter_project, date(2025, 10, 1))
+    async with sessions() as s, s.begin():
+        await f.enroll(s, shelter, fay, refused.shelter_project, date(2025, 10, 2))
+    await people.refuse(sessions, refused, dora)  # R2
+    async with sessions() as s, s.begin():
+        await f.enroll(s, shelter, eve, refused.shelter_project, date(2026, 1, 3))
+    async with sessions() as s, s.begin():
+        await f.enroll(s, shelter, fay, refused.shelter_project, date(2026, 1, 4))
+    async with sessions() as s, s.begin():
+        await merges.merge(s, admin, survivor_id=dora.id, merged_id=eve.id, reason="dup")
+    async with sessions() as s, s.begin():
+        await merges.merge(s, admin, survivor_id=refused.people["ada"].id, merged_id=fay.id,
+                           reason="dup")  # fmt: skip
+    partner = refused.token("agency_staff", org=refused.outreach.id)
+    _, body = await gql(refused.api, PAGE, token=partner)
+    seen = {
+        edge["node"]["id"]: sorted(
+            e["node"]["entryDate"] for e in edge["node"]["enrollments"]["edges"]
+        )
+        for edge in body["data"]["clients"]["edges"]
+    }
+    assert seen[str(dora.id)] == ["2025-10-01"]
+    assert seen[str(refused.people["ada"].id)] == ["2024-01-05", "2025-08-01"]
+    # One client alone reads the same.
+    for person in (dora, refused.people["ada"]):
+        alone = (await ask(refused, person, "outreach"))["data"]["client"]
+        entries = sorted(e["node"]["entryDate"] for e in alone["enrollments"]["edges"])
+        assert entries == seen[str(person.id)]
 
 
 LIST = """query($filter: ClientFilter) { clients(filter: $filter) { totalCount
