@@ -254,3 +254,23 @@ async def test_workers_append_without_waiting_on_each_other_and_the_chain_verifi
     assert found["ok"] and found["checked"] == 8 * 6 * 3 + 1, (found, elapsed)
     assert found["unsealed"] == 0 and found["verifiedThrough"] is not None
     assert log.read_text().count("Started server process") == 3
+
+
+async def test_a_sealed_event_queued_again_is_reported_not_a_sealer_stopped_for_good(
+    sessions, engine, no_background_sealer
+):
+    """`audit_pending` takes INSERTs from the application's own role (no trigger to get
+    around): a sealed event's id queued again must not stop every later seal (its second
+    link would break the unique event_id), nor make `verify` fail with an exception instead
+    of a report; events appended after it are still sealed."""
+    postgres_only(engine)
+    async with sessions() as s, s.begin():
+        await audit.append(s, [one_event()])
+    await audit.seal(engine, wait=True)
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO audit_pending SELECT event_id FROM audit_links"))
+    async with sessions() as s, s.begin():
+        await audit.append(s, [one_event(actor_subject="after")])
+    async with sessions() as s:
+        found = await audit.verify(s)
+    assert found.checked == 2 and found.unsealed == 0, found

@@ -39,6 +39,7 @@ from typing import Any
 import orjson
 from sqlalchemy import event, func, null, select, text, true, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 
@@ -257,6 +258,27 @@ async def seal(engine: AsyncEngine, *, wait: bool = False) -> int | None:
     None when another sealer holds the lock (`wait` waits for it instead)."""
     if engine.dialect.name != "postgresql":
         return 0  # SQLite's appends seal their own events
+    try:
+        return await _locked(engine, wait, _seal)
+    except IntegrityError as error:
+        if "uq_audit_links_event_id" not in str(error.orig):
+            raise
+    # A sealed event queued again (the queue takes INSERTs from the application's role; an
+    # append queues only new ids): its second link broke the unique index, and would at every
+    # run. Its link stands: off the queue with it, then seal the rest.
+    log.warning("audit log: sealed events were queued again; taken off the queue")
+    await _locked(engine, True, lambda connection: connection.execute(_DEQUEUE_LINKED))
+    return await _locked(engine, wait, _seal)
+
+
+_DEQUEUE_LINKED = text(
+    "DELETE FROM audit_pending AS p "
+    "WHERE EXISTS (SELECT 1 FROM audit_links AS l WHERE l.event_id = p.event_id)"
+)
+
+
+async def _locked(engine: AsyncEngine, wait: bool, work) -> Any:
+    """`work(connection)` in a transaction holding the sealer's lock (None: not taken)."""
     async with engine.connect() as connection, connection.begin():
         # Marked, so counts of a request's statements can leave the sealer's out (bench/).
         await connection.execution_options(**{SEALER_OPTION: True})
@@ -264,7 +286,7 @@ async def seal(engine: AsyncEngine, *, wait: bool = False) -> int | None:
         locked = await connection.scalar(text(f"SELECT {lock}(:key)::text"), {"key": SEALER_LOCK})
         if locked == "false":
             return None
-        return await _seal(connection)
+        return await work(connection)
 
 
 async def _seal(connection) -> int:
