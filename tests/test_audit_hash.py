@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from hmis.db import audit, audit_chain, models
+from hmis.db import audit, audit_hash, models
 
 
 def test_an_event_hash_is_sha256_of_its_canonical_json():
@@ -23,7 +23,7 @@ def test_an_event_hash_is_sha256_of_its_canonical_json():
         "client_id": uuid.uuid4(), "action": "VIEW", "groups": [], "purpose": None,
         "request_id": "r1", "operation_name": "Ünï", "prev_hash": "f" * 64,
     }  # fmt: skip
-    body = {c: audit_chain._canonical(values[c]) for c in audit.HASHED_COLUMNS}
+    body = {c: audit_hash._canonical(values[c]) for c in audit.HASHED_COLUMNS}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert audit.event_hash(values) == hashlib.sha256(text.encode()).hexdigest()
 
@@ -39,7 +39,7 @@ def test_the_quick_rendering_hashes_any_text_as_the_canonical_json():
     def text():
         return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
 
-    render = audit_chain._cached_render()
+    render = audit_hash.cached_render()
     for _ in range(3000):
         values = {
             "at": datetime(2026, 11, 24, 1, 2, 3, rng.randint(0, 999999), tzinfo=UTC),
@@ -50,7 +50,7 @@ def test_the_quick_rendering_hashes_any_text_as_the_canonical_json():
             "request_id": text(), "operation_name": rng.choice([None, text()]),
             "prev_hash": "f" * 64,
         }  # fmt: skip
-        body = {c: audit_chain._canonical(values[c]) for c in audit.HASHED_COLUMNS}
+        body = {c: audit_hash._canonical(values[c]) for c in audit.HASHED_COLUMNS}
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         expected = hashlib.sha256(canonical.encode()).hexdigest()
         assert audit.event_hash(values) == expected, values

@@ -20,16 +20,14 @@ On SQLite (one writer at a time) the append inserts its events' links in its own
 
 Events carry IDs, element group names, roles and codes: never a value of client data. Each
 event's `hash` is SHA-256 over a canonical JSON of its content columns (all but `id`) and
-`prev_hash`, so editing, removing or reordering a sealed event breaks the chain. On PostgreSQL
-triggers reject every UPDATE and DELETE of `audit_events` and `audit_links`, and the DELETE of
-a queued event that has no link (migration 0008_i16b).
+`prev_hash` (`hmis.db.audit_hash`), so editing, removing or reordering a sealed event breaks
+the chain. On PostgreSQL triggers reject every UPDATE and DELETE of `audit_events` and
+`audit_links`, and the DELETE of a queued event that has no link (migration 0008_i16b).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import uuid
 import weakref
@@ -44,23 +42,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.orm import Session
 
 from . import models
+from .audit_hash import HASHED_COLUMNS, ORDERED, cached_render, event_hash, hash_ordered  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-HASHED_COLUMNS = (
-    "at",
-    "actor_subject",
-    "actor_client_id",
-    "organization_id",
-    "roles",
-    "client_id",
-    "action",
-    "groups",
-    "purpose",
-    "request_id",
-    "operation_name",
-    "prev_hash",
-)
 # Events sealed per statement; a run seals everything committed, in batches.
 SEAL_BATCH = 5000
 # A worker seals this long after its last append: the events of the requests meanwhile (of
@@ -70,73 +55,6 @@ SEAL_DELAY = 0.25
 SEALER_LOCK = 0x686D69735F736561  # "hmis_sea"
 # The execution option that marks the sealer's connection.
 SEALER_OPTION = "hmis_audit_sealer"
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
-def _render(value: Any) -> str:
-    """One value as the canonical JSON renders it."""
-    if isinstance(value, uuid.UUID):  # most of a batch's values: rendered without json
-        return f'"{value}"'
-    # Text that JSON (with `ensure_ascii` off) writes as it is: no quote, backslash or
-    # control character (`isprintable` is false for those, and for a few more, which then
-    # take the general path and come out the same).
-    if isinstance(value, str) and value.isprintable() and '"' not in value and "\\" not in value:
-        return f'"{value}"'
-    return json.dumps(_canonical(value), ensure_ascii=False, separators=(",", ":"))
-
-
-# The hashed columns in the canonical JSON's order (sorted keys).
-ORDERED = tuple(sorted(HASHED_COLUMNS))
-# `hash_ordered` spells them out (a format string of the canonical JSON: compact,
-# `ensure_ascii` off), a third quicker than joining them; this keeps the two the same.
-_SPELLED = ("action", "actor_client_id", "actor_subject", "at", "client_id", "groups",
-            "operation_name", "organization_id", "prev_hash", "purpose", "request_id",
-            "roles")  # fmt: skip
-if _SPELLED != ORDERED:
-    raise RuntimeError("hash_ordered must spell out the hashed columns in sorted order")
-
-
-def hash_ordered(values, render=_render) -> str:
-    """The hash of one event from its values in `ORDERED` order (`prev_hash` included)."""
-    (action, actor_client_id, actor_subject, at, client_id, groups, operation_name,
-     organization_id, prev_hash, purpose, request_id, roles) = values  # fmt: skip
-    return hashlib.sha256(
-        (
-            f'{{"action":{render(action)},"actor_client_id":{render(actor_client_id)},'
-            f'"actor_subject":{render(actor_subject)},"at":{render(at)},'
-            f'"client_id":{render(client_id)},"groups":{render(groups)},'
-            f'"operation_name":{render(operation_name)},'
-            f'"organization_id":{render(organization_id)},"prev_hash":{render(prev_hash)},'
-            f'"purpose":{render(purpose)},"request_id":{render(request_id)},'
-            f'"roles":{render(roles)}}}'
-        ).encode()
-    ).hexdigest()
-
-
-def event_hash(values: dict[str, Any], render=_render) -> str:
-    """The hash of one event from its column values (`prev_hash` included)."""
-    return hash_ordered([values[column] for column in ORDERED], render)
-
-
-def _cached_render():
-    """`_render` remembering its results: the events of a batch share most values."""
-    rendered: dict[Any, str] = {}
-
-    def render(value: Any) -> str:
-        key = tuple(value) if value.__class__ is list else value
-        text = rendered.get(key)  # a miss (an event's own id) raises nothing
-        if text is None:
-            text = rendered[key] = _render(value)
-        return text
-
-    return render
 
 
 # --- appending --------------------------------------------------------------------------------
@@ -214,7 +132,7 @@ async def _append_sealed(session: AsyncSession, events: list[dict[str, Any]]) ->
     if head is None:  # never leave events unchained behind a missing head
         raise RuntimeError("audit chain: the head row is missing")
     head_hash, seal, event_id = head
-    at, render, rows, links = datetime.now(UTC), _cached_render(), [], []
+    at, render, rows, links = datetime.now(UTC), cached_render(), [], []
     for one in events:
         seal += 1
         event_id += 1
@@ -305,7 +223,7 @@ async def _seal(connection) -> int:
     if head is None:
         raise RuntimeError("audit chain: the head row is missing")
     head_hash, head_seal, now = head
-    render, sealed = _cached_render(), 0
+    render, sealed = cached_render(), 0
     # Each row: its id, then its hashed values in canonical order, `prev_hash` left null.
     columns = [e.c.id, *(null() if c == "prev_hash" else e.c[c] for c in ORDERED)]
     at_prev = 1 + ORDERED.index("prev_hash")
