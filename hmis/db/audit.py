@@ -19,7 +19,8 @@ from hmis.groups import ElementGroup
 from . import models
 
 # The chain, where callers have always found it (`audit.append`, `audit.verify`).
-from .audit_chain import HASHED_COLUMNS, append, event_hash, seal  # noqa: F401
+from .audit_chain import append, seal  # noqa: F401
+from .audit_hash import HASHED_COLUMNS, event_hash  # noqa: F401
 from .audit_verify import Verification, verify  # noqa: F401
 from .models.audit import AuditAction
 

@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.orm import Session
 
 from . import models
-from .audit_hash import HASHED_COLUMNS, ORDERED, cached_render, event_hash, hash_ordered  # noqa: F401
+from .audit_hash import ORDERED, cached_render, event_hash, hash_ordered
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import models
-from .audit_chain import HASHED_COLUMNS, event_hash, seal
+from .audit_chain import seal
+from .audit_hash import HASHED_COLUMNS, event_hash
 from .models.audit import GENESIS_HASH
 
 UNLINKED = (
