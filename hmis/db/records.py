@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any, ClassVar
 
+from hmis.codegen import dict_display, function
+
 from .models import ClientData
 
 # What presenting reads of a record of client data besides its data columns
@@ -58,18 +60,15 @@ def _cutter(parts) -> Callable[[Iterable[Sequence[Any]]], list[tuple[Record | No
     result: one record each, shared.
 
     Generated as one function with a straight line per model and a dict display per record
-    (a page cuts a thousand rows: a loop over the parts cost several times as much). Only
-    column names, checked to be identifiers, and numbers reach the source."""
+    (a page cuts a thousand rows: a loop over the parts cost several times as much)."""
     env: dict[str, Any] = {"new": object.__new__}
     head, body, made, start = ["out = []"], [], [], 0
     for n, (model, names) in enumerate(parts):
         if names[0] != "id":  # a record's id tells whether the row holds one
             raise ValueError(f"{model.__name__}: `id` first, not {names[0]}")
-        if not all(name.isidentifier() for name in names):
-            raise ValueError(f"not column names: {names}")
         env[f"C{n}"] = _record_class(model)
-        values = ", ".join(f"{name!r}: row[{start + i}]" for i, name in enumerate(names))
-        make = [f"r{n} = new(C{n})", f"r{n}.__dict__ = {{{values}}}"]
+        values = dict_display(names, lambda i, _name, start=start: f"row[{start + i}]")
+        make = [f"r{n} = new(C{n})", f"r{n}.__dict__ = {values}"]
         body.append(f"if row[{start}] is None:")
         body.append(f"    r{n} = None")
         if issubclass(model, ClientData):
@@ -88,5 +87,4 @@ def _cutter(parts) -> Callable[[Iterable[Sequence[Any]]], list[tuple[Record | No
     lines = ["def records(rows):", *(f"    {line}" for line in head), "    for row in rows:",
              "        row = tuple(row)", *(f"        {line}" for line in body),
              f"        out.append(({', '.join(made)},))", "    return out"]  # fmt: skip
-    exec(compile("\n".join(lines) + "\n", "<records of a shape>", "exec"), env)  # noqa: S102
-    return env["records"]
+    return function("\n".join(lines) + "\n", "<records of a shape>", env)

@@ -34,6 +34,8 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Undefined
 from strawberry.schema.schema_converter import convert_arguments
 
+from hmis import codegen
+
 Complete = Callable[[Any, Any], Any]
 Run = Callable[[Any, "PlanInfo"], Any]
 # How a plan reads a field: ("constant", value), ("attribute", name) or ("call", (function,
@@ -245,8 +247,7 @@ def _generate(type_name: str, fields: list[tuple[str, Getter, Any, Any]]) -> Run
     source = "def run(source, info):\n"
     source += "".join(f"    {line}\n" for line in body)
     source += f"    return {{{items}}}\n"
-    exec(compile(source, f"<read plan of {type_name}>", "exec"), env)  # noqa: S102
-    return env["run"]
+    return codegen.function(source, f"<read plan of {type_name}>", env)
 
 
 def _completion(n: int, var: str, field_type, complete, env) -> list[str]:
