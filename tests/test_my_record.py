@@ -88,3 +88,34 @@ async def test_access_history_names_the_role_of_accesses_made_for_no_organizatio
     assert sorted((a["actingRole"], (a["organization"] or {}).get("name")) for a in views) == [
         ("AGENCY_STAFF", "Shelter Org"), ("AUDITOR", None), ("HMIS_ADMIN", None)]  # fmt: skip
     assert all(a["groups"] == ["IDENTITY"] for a in views)
+
+
+async def test_my_record_beside_a_partners_reads_of_the_same_refused_client_in_one_request(
+    api, token, sessions
+):
+    """A token of a client who also works as staff at a partner: `client` reads them as the
+    partner (as of the refusal), `myRecord` as themselves, and a later `client` field asking
+    for more tables must not fail for the as-of states `myRecord`'s decision replaced."""
+    world = await people.coc(sessions)
+    ada = await people.fully_recorded_client(sessions, world)
+    await link(sessions, ada, "ada-login")
+    await people.refuse(sessions, world, ada)
+    await people.update(sessions, world.writer(world.shelter), models.Client, ada.id,
+                        last_name="Byron")  # fmt: skip
+    both = token(["client", "agency_staff"], org=str(world.outreach.id), sub="ada-login")
+    query = """query($id: ID!) {
+      a: client(id: $id) { identity { lastName } }
+      myRecord { client { identity { lastName } } }
+      b: client(id: $id) { identity { lastName } enrollments { edges { node { entryDate } } } }
+    }"""
+    status, body = await gql(api, query, {"id": str(ada.id)}, token=both)
+    assert status == 200 and "errors" not in body, body
+    assert body["data"]["myRecord"]["client"]["identity"]["lastName"] == "Byron"
+    # Fields read as the partner before `myRecord` decided show the refusal's state; after
+    # it, the record as it is: either is this caller's to see.
+    assert {body["data"][k]["identity"]["lastName"] for k in "ab"} <= {"Lovelace", "Byron"}
+    assert body["data"]["b"]["enrollments"]["edges"], body
+    # Alone, the partner's fields of the same token read as of the refusal.
+    only = "query($id: ID!) { client(id: $id) { identity { lastName } } }"
+    _, body = await gql(api, only, {"id": str(ada.id)}, token=both)
+    assert body["data"]["client"]["identity"]["lastName"] == "Lovelace", body

@@ -41,6 +41,8 @@ class Visibility:
         # Refused clients whose as-of states were loaded for these tables only (`decide`).
         self._state_tables: dict[uuid.UUID, frozenset[str]] = {}
         self._row_access_checked = False
+        # Clients decided as the caller's own record (`decide_own_record`): kept so.
+        self._own: set[uuid.UUID] = set()
         # Sibling resolvers decide concurrently: one at a time, so none reads a decision
         # whose as-of states another is still loading.
         self._deciding = asyncio.Lock()
@@ -96,6 +98,7 @@ class Visibility:
             c.id
             for c in clients
             if c.id in self._state_tables
+            and c.id not in self._own
             and (wanted is None or not wanted <= self._state_tables[c.id])
         ]
         if new or short:
@@ -120,6 +123,8 @@ class Visibility:
             own_record = await reads.linked_client(session, subject=self.principal.subject)
         frozen: dict[uuid.UUID, datetime] = {}
         for client_id in ids:
+            if client_id in self._own:  # `myRecord` decided it meanwhile
+                continue
             facts = ClientFacts(
                 client_id=client_id,
                 refused_at=refusals.get(client_id),
@@ -161,6 +166,11 @@ class Visibility:
         as_client = replace(self.principal, roles=frozenset({Role.CLIENT}), organization_id=None)
         facts = ClientFacts(client_id=client_id, is_callers_own_record=True)
         decision = self.decisions[client_id] = policy.decide(as_client, facts)
+        # A token with another role too may read the client through other fields in the same
+        # request: the request keeps this decision (the caller is the client), which reads the
+        # current rows, not the as-of states another role's decision loaded.
+        self._own.add(client_id)
+        self._state_tables.pop(client_id, None)
         return decision
 
     def decision(self, client_id: uuid.UUID) -> ClientDecision | None:
