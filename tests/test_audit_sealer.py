@@ -274,3 +274,28 @@ async def test_a_sealed_event_queued_again_is_reported_not_a_sealer_stopped_for_
     async with sessions() as s:
         found = await audit.verify(s)
     assert found.checked == 2 and found.unsealed == 0, found
+
+
+async def vacuums_of_the_queue(engine) -> int:
+    count = "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'audit_pending'"
+    async with engine.connect() as connection:  # a new transaction: fresh statistics
+        return await connection.scalar(text(count))
+
+
+async def test_the_sealer_vacuums_its_queue_now_and_then(sessions, engine, monkeypatch):
+    """Each sealed event leaves a dead row in the queue, which the sealer's scan would walk
+    for ever on a server without autovacuum (as this machine's): the sealer vacuums the queue
+    at its first run in a process, then after every `VACUUM_EVERY` events it sealed."""
+    postgres_only(engine)
+    monkeypatch.setattr(audit_chain, "VACUUM_EVERY", 50)
+    monkeypatch.setattr(audit_chain, "_SEALERS", type(audit_chain._SEALERS)())  # a new process
+    before = await vacuums_of_the_queue(engine)
+    for expected in (before + 1, before + 1, before + 2):  # the first run, 30 more, then 60
+        async with sessions() as s, s.begin():
+            await audit.append(s, [one_event() for _ in range(30)])
+        await audit_chain.sealer_idle(engine)
+        assert await unsealed(sessions) == 0
+        assert await vacuums_of_the_queue(engine) == expected
+    async with sessions() as s:
+        found = await audit.verify(s)
+    assert found.ok and found.checked == 90, found

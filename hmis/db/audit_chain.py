@@ -55,6 +55,8 @@ SEAL_DELAY = 0.25
 SEALER_LOCK = 0x686D69735F736561  # "hmis_sea"
 # The execution option that marks the sealer's connection.
 SEALER_OPTION = "hmis_audit_sealer"
+# A process's sealer vacuums the queue after sealing this many events (`vacuum_queue`).
+VACUUM_EVERY = 20_000
 
 
 # --- appending --------------------------------------------------------------------------------
@@ -272,6 +274,7 @@ class _Sealer:
         self.engine = weakref.ref(engine)
         self.due = False
         self.task: asyncio.Task | None = None
+        self.unvacuumed = VACUUM_EVERY  # the first run vacuums: what earlier runs left
 
     def wake(self) -> None:
         self.due = True
@@ -298,9 +301,32 @@ class _Sealer:
                     sealed, delay = None, min(delay * 2, 10.0)
                 if sealed is None:
                     self.due = True
+                else:
+                    await self._vacuum_now_and_then(own, sealed)
         finally:
             if own is not None:
                 await asyncio.shield(own.dispose())
+
+    async def _vacuum_now_and_then(self, engine: AsyncEngine, sealed: int) -> None:
+        self.unvacuumed += sealed
+        if self.unvacuumed < VACUUM_EVERY:
+            return
+        self.unvacuumed = 0
+        try:
+            await vacuum_queue(engine)
+        except Exception as error:  # sealing goes on; the next turn tries again
+            log.warning("audit log: vacuum of the queue failed (%s)", type(error).__name__)
+
+
+async def vacuum_queue(engine: AsyncEngine) -> None:
+    """VACUUM `audit_pending`. Each sealed event leaves a dead row in the queue, and the
+    sealer's scan of the queue's index in id order walks every one not yet vacuumed: on a
+    server with autovacuum off (or lagging behind), 1.8 million of them added 12 ms to every
+    run's read. Vacuumed by the sealer now and then, the queue stays a few pages. A role that
+    does not own the table gets a warning from PostgreSQL, and nothing is done."""
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT", **{SEALER_OPTION: True})
+        await connection.execute(text("VACUUM audit_pending"))
 
 
 async def seal_before_exit(engine: AsyncEngine) -> None:
