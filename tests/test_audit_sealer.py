@@ -299,3 +299,32 @@ async def test_the_sealer_vacuums_its_queue_now_and_then(sessions, engine, monke
     async with sessions() as s:
         found = await audit.verify(s)
     assert found.ok and found.checked == 90, found
+
+
+async def test_one_append_of_events_by_several_actors_keeps_each_ones_own_and_their_order(
+    sessions, engine
+):
+    """The append sends who acted once per distinct actor (`audit_append._split`): events of
+    different actors, roles or purposes in one batch each keep their own, in order."""
+    e = models.AuditEvent
+    clients = [uuid.uuid4() for _ in range(5)]
+    who = [{"actor_subject": "ann", "roles": ["agency_staff"]},
+           {"actor_subject": "bob", "roles": ["auditor"], "purpose": "AUDIT"},
+           {"actor_subject": "ann", "roles": ["agency_staff"]},
+           {"actor_subject": "ann", "roles": ["agency_staff", "client"]},
+           {"actor_subject": "ann", "roles": ["agency_staff"], "request_id": "r2"}]  # fmt: skip
+    async with sessions() as s, s.begin():
+        await audit.append(
+            s, [one_event(client_id=c, **w) for c, w in zip(clients, who, strict=True)]
+        )
+    async with sessions() as s:
+        rows = (await s.execute(select(e.client_id, e.actor_subject, e.roles, e.purpose,
+                                       e.request_id).order_by(e.id))).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [
+        (c, w["actor_subject"], w["roles"], w.get("purpose"), w.get("request_id", "r"))
+        for c, w in zip(clients, who, strict=True)
+    ]
+    await audit.seal(engine, wait=True)
+    async with sessions() as s:
+        found = await audit.verify(s)
+    assert found.ok and found.checked == 5, found

@@ -1,6 +1,6 @@
 """The access log at the data layer: what a transaction wrote (noted by the write path), and
-reading events back. Appending and the hash chain: `hmis.db.audit_chain`; its verification:
-`hmis.db.audit_verify`.
+reading events back. Appending: `hmis.db.audit_append`; the hash chain: `hmis.db.audit_chain`;
+its verification: `hmis.db.audit_verify`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from hmis.groups import ElementGroup
 from . import models
 
 # The chain, where callers have always found it (`audit.append`, `audit.verify`).
-from .audit_chain import append, seal  # noqa: F401
+from .audit_append import append  # noqa: F401
+from .audit_chain import seal  # noqa: F401
 from .audit_hash import HASHED_COLUMNS, event_hash  # noqa: F401
 from .audit_verify import Verification, verify  # noqa: F401
 from .models.audit import AuditAction

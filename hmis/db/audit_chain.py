@@ -1,5 +1,5 @@
 """The access log's hash chain: events appended with no link, then sealed in order by one
-sealer. Verifying the chain: `hmis.db.audit_verify`.
+sealer. Appending: `hmis.db.audit_append`; verifying the chain: `hmis.db.audit_verify`.
 
 A request inserts its events, and queues their ids in `audit_pending`, in its own transaction
 with no link to any other event, so appenders share no row and no lock: many workers (and
@@ -29,20 +29,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 import weakref
-from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import event, func, null, select, text, true, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session
 
 from . import models
-from .audit_hash import ORDERED, cached_render, event_hash, hash_ordered
+from .audit_hash import ORDERED, cached_render, hash_ordered
 
 log = logging.getLogger(__name__)
 
@@ -57,103 +54,6 @@ SEALER_LOCK = 0x686D69735F736561  # "hmis_sea"
 SEALER_OPTION = "hmis_audit_sealer"
 # A process's sealer vacuums the queue after sealing this many events (`vacuum_queue`).
 VACUUM_EVERY = 20_000
-
-
-# --- appending --------------------------------------------------------------------------------
-
-# The events and their places in the sealer's queue, in one statement: a committed event is
-# always queued (`verify` counts on it). The batch is one JSON parameter: as arrays (one per
-# column) the driver checked each of a page's thousand values for being a nested array, a
-# millisecond of a worker's time per page.
-_PG_APPEND = text(
-    """
-WITH appended AS (
-    INSERT INTO audit_events (at, actor_subject, actor_client_id, organization_id, roles,
-                              client_id, action, groups, purpose, request_id, operation_name)
-    SELECT statement_timestamp(), e.actor_subject, e.actor_client_id, e.organization_id,
-           e.roles, e.client_id, e.action, e.groups, e.purpose, e.request_id, e.operation_name
-    FROM ROWS FROM (json_to_recordset(CAST(:events AS json))
-                    AS (actor_subject text, actor_client_id text, organization_id uuid,
-                        roles json, client_id uuid, action text, groups json, purpose text,
-                        request_id text, operation_name text))
-         WITH ORDINALITY AS e(actor_subject, actor_client_id, organization_id, roles,
-                              client_id, action, groups, purpose, request_id, operation_name, n)
-    ORDER BY e.n
-    RETURNING id
-)
-INSERT INTO audit_pending (event_id) SELECT id FROM appended
-"""
-)
-
-
-def _uuid_text(value: Any) -> str:
-    """The JSON of an ID orjson does not know: the driver's own UUID class (a subclass)."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"not an audit event value: {type(value).__name__}")
-
-
-# Bound parameters per INSERT stay under SQLite's limit (32,766).
-ROWS_PER_STATEMENT = 2000
-
-
-async def append(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    """Insert events (their columns but `at`) in the session's transaction, unsealed, and queue
-    them. Nothing shared is locked (PostgreSQL): the sealer chains them once committed. On
-    SQLite they are sealed as they are inserted (`_append_sealed`)."""
-    if not events:
-        return
-    if session.bind.dialect.name == "postgresql":
-        batch = orjson.dumps(events, default=_uuid_text).decode()
-        # On the session's connection, in its transaction (no ORM step around a statement
-        # of text; our sessions do not autoflush).
-        connection = await session.connection()
-        inserted = (await connection.execute(_PG_APPEND, {"events": batch})).rowcount
-        if inserted != len(events):
-            raise RuntimeError(f"audit log: {inserted} of {len(events)} events appended")
-        session.info["hmis_audit_unsealed"] = True  # `_wake_sealer` once committed
-        return
-    await _append_sealed(session, events)
-
-
-async def _append_sealed(session: AsyncSession, events: list[dict[str, Any]]) -> None:
-    """SQLite: the UPDATE of the head takes the write lock before it reads it, so no other
-    writer appends between; the events go in with their links. Their ids are given here (the
-    next after the last, as SQLite would), so the links need no RETURNING, which SQLAlchemy
-    runs row by row when the order of the rows must be kept."""
-    chain, table = models.AuditChain.__table__, models.AuditEvent.__table__
-    last_id = select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery()
-    head = (
-        await session.execute(
-            update(chain)
-            .where(chain.c.id == 1)
-            .values(head_hash=chain.c.head_hash)
-            .returning(chain.c.head_hash, chain.c.head_seal, last_id)
-        )
-    ).one_or_none()
-    if head is None:  # never leave events unchained behind a missing head
-        raise RuntimeError("audit chain: the head row is missing")
-    head_hash, seal, event_id = head
-    at, render, rows, links = datetime.now(UTC), cached_render(), [], []
-    for one in events:
-        seal += 1
-        event_id += 1
-        row = {**one, "id": event_id, "at": at}
-        rows.append(row)
-        link = {"seal": seal, "event_id": event_id, "prev_hash": head_hash}
-        link["hash"] = head_hash = event_hash({**row, "prev_hash": head_hash}, render)
-        links.append(link)
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        await session.execute(table.insert(), rows[start : start + ROWS_PER_STATEMENT])
-    for start in range(0, len(links), ROWS_PER_STATEMENT):
-        await session.execute(
-            models.AuditLink.__table__.insert(), links[start : start + ROWS_PER_STATEMENT]
-        )
-    await session.execute(
-        update(chain)
-        .where(chain.c.id == 1)
-        .values(head_hash=head_hash, head_seal=seal, sealed_through=at)
-    )
 
 
 # --- sealing ----------------------------------------------------------------------------------
