@@ -105,6 +105,9 @@ class HmisGraphQL(GraphQL):
         appended = asyncio.ensure_future(record_reads(context))
         await asyncio.sleep(0)  # the append runs up to its first wait on the database
         reply = data if result.errors else _Encoded(data, self.encode_json(data))
+        # Still waiting on the database: the page's rows and decisions are freed meanwhile
+        # (`close` would, after; the append took its events when it started).
+        context.cache.clear()
         try:
             await appended
         except Exception as error:  # fail closed: no data leaves unaudited

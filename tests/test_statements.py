@@ -82,6 +82,12 @@ async def test_statements_do_not_grow_with_page_size(
         audit = [s for s in statements if "audit_" in s]
         assert len(audit) == (1 if app.state.engine.dialect.name == "postgresql" else 4), audit
         assert any("INSERT INTO audit_events" in s for s in audit), audit
+        # A partner's decisions need each client's refusal: read by the page's own statement
+        # (`reads.earliest_refusal`), not by one more.
+        refusal_reads = [s for s in statements if "refusal_coverage" in s]
+        page = [s for s in refusal_reads if "FROM clients" in s and "LIMIT" in s]
+        assert len(page) == (1 if role == "agency_staff" else 0), refusal_reads
+        assert refusal_reads == page, refusal_reads
     assert counts[10] == counts[100] == counts[200], counts
     assert counts[10] <= 12 + len(audit), counts
 

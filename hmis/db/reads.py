@@ -7,8 +7,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
+from itertools import product
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, exists, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import models
@@ -40,40 +41,73 @@ async def clients_page(
     limit: int,
     where: Iterable[ColumnElement[bool]] = (),
     count: bool = True,
-) -> tuple[list[Record], int | None]:
+    refusals: bool = False,
+) -> tuple[list[Record], int | None, dict[uuid.UUID, datetime] | None]:
     """One page of live clients in id order after `after` (records, `hmis.db.records`), with
     the number of all matches (whatever the cursor) in the same statement; without `count`,
     no count (None): counting reads every match, which costs more than the page itself on a
-    large CoC."""
+    large CoC. With `refusals`, also each client's earliest active refusal, as
+    `active_refusals` reads it (a partner's page then needs no statement of its own for
+    them); else None."""
     where = list(where)
     if not where and not count:  # a plain page (the usual one): its statement made once
-        query = (_first_page if after is None else _later_page)(session)
+        query = _plain_page(session, after is not None, refusals)
         params = {"limit": limit} if after is None else {"after": after, "limit": limit}
-        return [r[0] for r in CLIENTS.records(await core_rows(session, query, params))], None
+        return _page_of(await core_rows(session, query, params), refusals, False)
     conditions = [live(models.Client), *where]
     total = select(func.count()).select_from(models.Client).where(*conditions).scalar_subquery()
-    columns = [*CLIENTS.columns, total.label("total")] if count else CLIENTS.columns
+    columns = list(CLIENTS.columns)
+    if refusals:
+        columns.append(earliest_refusal(models.Client.id))
+    if count:
+        columns.append(total.label("total"))
     query = select(*columns).where(*conditions)
     if after is not None:
         query = query.where(models.Client.id > after)
     rows = await core_rows(session, query.order_by(models.Client.id).limit(limit))
-    if not count:
-        return [r[0] for r in CLIENTS.records(rows)], None
-    if not rows:  # past the end: the count still answers
-        return [], int(await session.scalar(select(total)) or 0)
-    return [r[0] for r in CLIENTS.records(row[:-1] for row in rows)], int(rows[0][-1])
+    if count and not rows:  # past the end: the count still answers
+        return [], int(await session.scalar(select(total)) or 0), {} if refusals else None
+    return _page_of(rows, refusals, count)
 
 
-def _page(after: bool):
+def _page_of(rows, refusals: bool, count: bool):
+    """`clients_page`'s answer from its rows: the client's columns, then its refusal, then
+    the count, as asked."""
+    end = len(CLIENTS.columns)
+    records = [
+        r[0] for r in CLIENTS.records((row[:end] for row in rows) if refusals or count else rows)
+    ]
+    refused = {row[0]: row[end] for row in rows if row[end] is not None} if refusals else None
+    return records, (int(rows[0][-1]) if count else None), refused
+
+
+def earliest_refusal(client_id) -> ColumnElement:
+    """A client's earliest active refusal time (several refusals: the earliest), NULL for
+    none: the fact the refusal rule decides on, in the one form every read of it uses."""
+    coverage = models.RefusalCoverage
+    return (
+        select(func.min(coverage.refused_at))
+        .where(coverage.client_id == client_id, coverage.revoked_at.is_(None))
+        .scalar_subquery()
+        .label("refused_at")
+    )
+
+
+@built_once
+def _plain_pages(dialect: str) -> dict[tuple[bool, bool], Executable]:
     c = models.Client
-    query = select(*CLIENTS.columns).where(live(c))
-    if after:  # a statement of its own: `id > :after` is the index's range
-        query = query.where(c.id > bindparam("after", type_=c.id.type))
-    return query.order_by(c.id).limit(bindparam("limit"))
+    pages = {}
+    for after, refusals in product((False, True), repeat=2):
+        columns = [*CLIENTS.columns, earliest_refusal(c.id)] if refusals else CLIENTS.columns
+        query = select(*columns).where(live(c))
+        if after:  # a statement of its own: `id > :after` is the index's range
+            query = query.where(c.id > bindparam("after", type_=c.id.type))
+        pages[after, refusals] = query.order_by(c.id).limit(bindparam("limit"))
+    return pages
 
 
-_first_page = built_once(lambda _dialect: _page(after=False))
-_later_page = built_once(lambda _dialect: _page(after=True))
+def _plain_page(session: AsyncSession, after: bool, refusals: bool) -> Executable:
+    return _plain_pages(session)[after, refusals]
 
 
 async def clients_by_id(session: AsyncSession, *, ids: Iterable[uuid.UUID]) -> list[Record]:
@@ -90,12 +124,10 @@ async def clients_by_id(session: AsyncSession, *, ids: Iterable[uuid.UUID]) -> l
 
 @built_once
 def _active_refusals(dialect: str):
-    coverage = models.RefusalCoverage
-    return (
-        select(coverage.client_id, func.min(coverage.refused_at))
-        .where(among_param(dialect, coverage.client_id, "ids"), coverage.revoked_at.is_(None))
-        .group_by(coverage.client_id)
-    )
+    c = models.Client
+    refused = select(c.id, earliest_refusal(c.id)).where(among_param(dialect, c.id, "ids"))
+    found = refused.subquery()
+    return select(found).where(found.c.refused_at.is_not(None))
 
 
 async def active_refusals(

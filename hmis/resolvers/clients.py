@@ -83,10 +83,11 @@ async def clients_page(
         where.append(filter.sql())
         where.extend(await _hidden_matches(context, filter))
     async with context.reading() as session:
-        rows, total = await reads.clients_page(
-            session, after=after, limit=first, where=where, count=count
-        )
-    decisions = await visibility.decide(rows, tables=tables)
+        rows, total, refusals = await reads.clients_page(
+            session, after=after, limit=first, where=where, count=count,
+            refusals=visibility.reads_refusals,
+        )  # fmt: skip
+    decisions = await visibility.decide(rows, tables=tables, refusals=refusals)
     # Every role that reaches here sees every live row; the check is a guard, not a filter.
     page = [(row, d) for row, d in zip(rows, decisions, strict=True) if d is not None]
     return page, total

@@ -77,20 +77,35 @@ class Visibility:
             self.research_ids = ResearchIdentifiers(key, agreement)
         self._row_access_checked = True
 
+    @property
+    def reads_refusals(self) -> bool:
+        """Whether this caller's decisions depend on refusals (a partner's do)."""
+        return self.role is Role.AGENCY_STAFF
+
     async def decide(
-        self, clients: list[models.Client], *, tables: Iterable[str] | None = None
+        self,
+        clients: list[models.Client],
+        *,
+        tables: Iterable[str] | None = None,
+        refusals: dict[uuid.UUID, datetime] | None = None,
     ) -> list[ClientDecision | None]:
         """Decide for a whole page at once; each client is decided once per request.
 
         `tables`: the only tables whose records will be presented for these clients (a page
         knows from its selection); a refused client's as-of states are then folded for those
-        alone. None (the default): every table.
+        alone. None (the default): every table. `refusals`: the clients' active refusals
+        when the page's statement read them with the clients (`reads.earliest_refusal`, for
+        every one of `clients`); None: read here.
         """
         async with self._deciding:
-            return await self._decide(clients, None if tables is None else frozenset(tables))
+            wanted = None if tables is None else frozenset(tables)
+            return await self._decide(clients, wanted, refusals)
 
     async def _decide(
-        self, clients: list[models.Client], wanted: frozenset[str] | None
+        self,
+        clients: list[models.Client],
+        wanted: frozenset[str] | None,
+        refusals: dict[uuid.UUID, datetime] | None = None,
     ) -> list[ClientDecision | None]:
         new = [c.id for c in clients if c.id not in self.decisions]
         # Decided earlier with the states of fewer tables: load the rest now.
@@ -104,19 +119,25 @@ class Visibility:
         if new or short:
             async with self.context.reading() as session:
                 if new:
-                    await self._decide_in(session, new, wanted)
+                    await self._decide_in(session, new, wanted, refusals)
                 if short:
                     cutoffs = {i: self.decisions[i].frozen_at for i in short}
                     await self._load_states(session, cutoffs, None)
         return [self.decisions[c.id] for c in clients]
 
     async def _decide_in(
-        self, session, ids: list[uuid.UUID], tables: frozenset[str] | None = None
+        self,
+        session,
+        ids: list[uuid.UUID],
+        tables: frozenset[str] | None = None,
+        known: dict[uuid.UUID, datetime] | None = None,
     ) -> None:
         refusals = consents = {}
         own_record = None
-        if self.role is Role.AGENCY_STAFF:
-            refusals = await reads.active_refusals(session, client_ids=ids)
+        if self.reads_refusals:
+            refusals = known
+            if refusals is None:
+                refusals = await reads.active_refusals(session, client_ids=ids)
         elif self.role is Role.RESEARCHER:
             consents = await reads.research_consents(session, client_ids=ids)
         elif self.role is Role.CLIENT:
