@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from hmis.db import audit, audit_chain, audit_verify, models
 
@@ -328,3 +329,26 @@ async def test_one_append_of_events_by_several_actors_keeps_each_ones_own_and_th
     async with sessions() as s:
         found = await audit.verify(s)
     assert found.ok and found.checked == 5, found
+
+
+async def test_a_vacuum_the_role_may_not_run_is_logged_not_silently_skipped(engine, caplog):
+    """docs/audit-chain.md: a role that does not own the queue "gets PostgreSQL's warning and
+    the queue is left to autovacuum". PostgreSQL sends that warning to the client as a notice,
+    which the driver drops unless someone listens: the sealer must say the queue was not
+    vacuumed, or nobody running the application as a non-owner role ever learns it."""
+    postgres_only(engine)
+    role = f"hmis_review_{uuid.uuid4().hex[:8]}"
+    async with engine.begin() as connection:
+        await connection.execute(text(f"CREATE ROLE {role} LOGIN"))
+        await connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
+        await connection.execute(text(f"GRANT SELECT, INSERT, DELETE ON audit_pending TO {role}"))
+    other = create_async_engine(engine.url.set(username=role, password=None))
+    try:
+        with caplog.at_level("WARNING", logger=audit_chain.log.name):
+            await audit_chain.vacuum_queue(other)
+    finally:
+        await other.dispose()
+        async with engine.begin() as connection:
+            await connection.execute(text(f"DROP OWNED BY {role}"))
+            await connection.execute(text(f"DROP ROLE {role}"))
+    assert any("vacuum" in r.getMessage() for r in caplog.records), caplog.records

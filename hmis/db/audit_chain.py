@@ -237,10 +237,28 @@ async def vacuum_queue(engine: AsyncEngine) -> None:
     sealer's scan of the queue's index in id order walks every one not yet vacuumed: on a
     server with autovacuum off (or lagging behind), 1.8 million of them added 12 ms to every
     run's read. Vacuumed by the sealer now and then, the queue stays a few pages. A role that
-    does not own the table gets a warning from PostgreSQL, and nothing is done."""
+    does not own the table gets a warning from PostgreSQL, and nothing is done: the warning
+    comes as a notice, which the driver drops unless listened to, so it is logged here."""
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT", **{SEALER_OPTION: True})
-        await connection.execute(text("VACUUM audit_pending"))
+        driver = (await connection.get_raw_connection()).driver_connection
+        notices: list = []
+
+        def listen(_connection, message) -> None:
+            notices.append(message)
+
+        listening = hasattr(driver, "add_log_listener")  # asyncpg
+        if listening:
+            driver.add_log_listener(listen)
+        try:
+            await connection.execute(text("VACUUM audit_pending"))
+            await asyncio.sleep(0)  # the driver hands notices on with `call_soon`
+        finally:
+            if listening:
+                driver.remove_log_listener(listen)
+    for notice in notices:  # `severity_en` is never translated (lc_messages)
+        if (getattr(notice, "severity_en", None) or notice.severity) == "WARNING":
+            log.warning("audit log: the queue was not vacuumed (%s)", notice.message)
 
 
 async def seal_before_exit(engine: AsyncEngine) -> None:
