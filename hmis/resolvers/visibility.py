@@ -121,8 +121,10 @@ class Visibility:
                 if new:
                     await self._decide_in(session, new, wanted, refusals)
                 if short:
-                    cutoffs = {i: self.decisions[i].frozen_at for i in short}
-                    await self._load_states(session, cutoffs, None)
+                    # Not one `myRecord` decided as the caller's own meanwhile.
+                    cutoffs = {i: self.decisions[i].frozen_at for i in short if i not in self._own}
+                    if cutoffs:
+                        await self._load_states(session, cutoffs, None)
         return [self.decisions[c.id] for c in clients]
 
     async def _decide_in(
