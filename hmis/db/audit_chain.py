@@ -28,9 +28,9 @@ the chain. On PostgreSQL triggers reject every UPDATE and DELETE of `audit_event
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import weakref
+from json import loads
 from typing import Any
 
 from sqlalchemy import JSON, Text, cast, event, func, null, select, text, true, update
@@ -127,12 +127,14 @@ async def _seal(connection) -> int:
         raise RuntimeError("audit chain: the head row is missing")
     head_hash, head_seal, now = head
     render, sealed = cached_render(), 0
-    # Each row: its id, then its hashed values in canonical order, `prev_hash` left null.
-    columns = [e.c.id, *(null() if c == "prev_hash" else _as_read(e.c[c]) for c in ORDERED)]
-    at_prev = 1 + ORDERED.index("prev_hash")
     # JSON values (roles, groups) come as their text, parsed once per distinct text: a
     # batch's events share a few (the driver parsed each one, 2 of 3 µs an event's decoding).
-    at_json = [1 + i for i, c in enumerate(ORDERED) if c in e.c and isinstance(e.c[c].type, JSON)]
+    json_columns = {c for c in ORDERED if c in e.c and isinstance(e.c[c].type, JSON)}
+    # Each row: its id, then its hashed values in canonical order, `prev_hash` left null.
+    columns = [e.c.id, *(null() if c == "prev_hash" else cast(e.c[c], Text) if c in json_columns
+                         else e.c[c] for c in ORDERED)]  # fmt: skip
+    at_prev = 1 + ORDERED.index("prev_hash")
+    at_json = [1 + ORDERED.index(c) for c in json_columns]
     parsed: dict[str, Any] = {}
     # The next queued ids, then each one's event by its primary key: a LATERAL subquery with a
     # LIMIT is never flattened into a join, which the planner could make a hash join over the
@@ -148,9 +150,10 @@ async def _seal(connection) -> int:
         for row in rows:
             values = list(row)
             values[at_prev] = head_hash
-            for i in at_json:
-                if (found := parsed.get(values[i])) is None and values[i] is not None:
-                    found = parsed[values[i]] = json.loads(values[i])
+            for i in at_json:  # never null: the columns are NOT NULL lists
+                found = parsed.get(values[i])
+                if found is None:
+                    found = parsed[values[i]] = loads(values[i])
                 values[i] = found
             head_seal += 1
             ids.append(values[0])
@@ -171,11 +174,6 @@ async def _seal(connection) -> int:
         .values(head_hash=head_hash, head_seal=head_seal, sealed_through=now)
     )
     return sealed
-
-
-def _as_read(column):
-    """A column as the sealer reads it: JSON as its text (`_seal` parses it)."""
-    return cast(column, Text) if isinstance(column.type, JSON) else column
 
 
 class _Sealer:

@@ -51,7 +51,7 @@ async def clients_page(
     them); else None."""
     where = list(where)
     if not where and not count:  # a plain page (the usual one): its statement made once
-        query = _plain_page(session, after is not None, refusals)
+        query = _plain_pages(session)[after is not None, refusals]
         params = {"limit": limit} if after is None else {"after": after, "limit": limit}
         return _page_of(await core_rows(session, query, params), refusals, False)
     conditions = [live(models.Client), *where]
@@ -71,12 +71,10 @@ async def clients_page(
 
 
 def _page_of(rows, refusals: bool, count: bool):
-    """`clients_page`'s answer from its rows: the client's columns, then its refusal, then
-    the count, as asked."""
+    """`clients_page`'s answer from its rows: the client's columns (the records are cut from
+    those alone), then its refusal, then the count, as asked."""
+    records = [r[0] for r in CLIENTS.records(rows)]
     end = len(CLIENTS.columns)
-    records = [
-        r[0] for r in CLIENTS.records((row[:end] for row in rows) if refusals or count else rows)
-    ]
     refused = {row[0]: row[end] for row in rows if row[end] is not None} if refusals else None
     return records, (int(rows[0][-1]) if count else None), refused
 
@@ -104,10 +102,6 @@ def _plain_pages(dialect: str) -> dict[tuple[bool, bool], Executable]:
             query = query.where(c.id > bindparam("after", type_=c.id.type))
         pages[after, refusals] = query.order_by(c.id).limit(bindparam("limit"))
     return pages
-
-
-def _plain_page(session: AsyncSession, after: bool, refusals: bool) -> Executable:
-    return _plain_pages(session)[after, refusals]
 
 
 async def clients_by_id(session: AsyncSession, *, ids: Iterable[uuid.UUID]) -> list[Record]:

@@ -137,9 +137,9 @@ class Visibility:
         refusals = consents = {}
         own_record = None
         if self.reads_refusals:
-            refusals = known
-            if refusals is None:
-                refusals = await reads.active_refusals(session, client_ids=ids)
+            refusals = known if known is not None else await reads.active_refusals(
+                session, client_ids=ids
+            )  # fmt: skip
         elif self.role is Role.RESEARCHER:
             consents = await reads.research_consents(session, client_ids=ids)
         elif self.role is Role.CLIENT:
