@@ -11,6 +11,7 @@ from sqlalchemy import text, update
 
 from hmis.app import create_app
 from hmis.db import migrate
+from hmis.db import audit_chain
 from hmis.db.audit_chain import SEALER_LOCK
 from hmis.db.models import AuditChain, Base
 from hmis.db.models.audit import GENESIS_HASH
@@ -57,6 +58,7 @@ async def database_url(request, backend_urls) -> str:
 async def engine(database_url):
     engine = make_engine(database_url)
     yield engine
+    await audit_chain.sealer_idle(engine)
     await wipe(engine)
     await engine.dispose()
 
@@ -123,6 +125,8 @@ async def app(engine, database_url, issuer):
     Depends on `engine`, so the database is emptied after the test."""
     application = create_app(api_settings(database_url, issuer))
     yield application
+    # Its sealer finishes within the test: it would otherwise seal the next test's events.
+    await audit_chain.sealer_idle(application.state.engine)
     await application.state.engine.dispose()
 
 

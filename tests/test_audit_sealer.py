@@ -50,10 +50,16 @@ async def unsealed(sessions) -> int:
         return await s.scalar(select(func.count()).select_from(models.AuditPending))
 
 
-@pytest.fixture
-def no_background_sealer(monkeypatch):
-    """This process seals only when the test says so."""
+async def hold_sealers(monkeypatch) -> None:
+    """This process seals only when the test says so: no sealer is woken, and none that an
+    earlier test woke is still running (it would seal this test's events behind its back)."""
     monkeypatch.setattr(audit_chain._Sealer, "wake", lambda _self: None)
+    await audit_chain.sealer_idle()
+
+
+@pytest.fixture
+async def no_background_sealer(monkeypatch):
+    await hold_sealers(monkeypatch)
 
 
 def postgres_only(engine) -> None:
@@ -87,6 +93,22 @@ async def test_an_event_committed_late_or_rolled_back_leaves_the_chain_whole(
     assert [name for name, _ in chained] == ["on-time", "held-open"]
     assert chained[0].id > chained[1].id
     assert found.verified_through <= datetime.now(UTC)
+
+
+async def test_a_sealer_woken_before_the_sealers_are_held_seals_nothing_after(
+    sessions, engine, monkeypatch
+):
+    """A sealer an earlier test (or request) woke is still sleeping when the next test holds
+    the sealers: holding waits for it, so it cannot seal the test's own events later."""
+    postgres_only(engine)
+    async with sessions() as s, s.begin():
+        await audit.append(s, [one_event()])  # wakes this engine's sealer
+    await hold_sealers(monkeypatch)
+    assert await unsealed(sessions) == 0
+    async with sessions() as s, s.begin():
+        await audit.append(s, [one_event()])
+    await asyncio.sleep(audit_chain.SEAL_DELAY * 2)  # a sleeping sealer would have run by now
+    assert await unsealed(sessions) == 1
 
 
 async def test_no_row_of_the_log_is_updated_nor_an_unsealed_event_dequeued(
@@ -289,6 +311,7 @@ async def test_the_sealer_vacuums_its_queue_now_and_then(sessions, engine, monke
     at its first run in a process, then after every `VACUUM_EVERY` events it sealed."""
     postgres_only(engine)
     monkeypatch.setattr(audit_chain, "VACUUM_EVERY", 50)
+    await audit_chain.sealer_idle()  # an earlier test's sealer, out of sight once replaced
     monkeypatch.setattr(audit_chain, "_SEALERS", type(audit_chain._SEALERS)())  # a new process
     before = await vacuums_of_the_queue(engine)
     for expected in (before + 1, before + 1, before + 2):  # the first run, 30 more, then 60

@@ -273,12 +273,17 @@ async def seal_before_exit(engine: AsyncEngine) -> None:
 _SEALERS: weakref.WeakKeyDictionary[Engine, _Sealer] = weakref.WeakKeyDictionary()
 
 
-async def sealer_idle(engine: AsyncEngine) -> None:
-    """Wait until this process's background sealer of `engine` has nothing left to run (a
-    measurement of memory between requests must not catch a batch in flight)."""
-    sealer = _SEALERS.get(engine.sync_engine)
-    while sealer is not None and sealer.task is not None and not sealer.task.done():
-        await asyncio.shield(sealer.task)
+async def sealer_idle(engine: AsyncEngine | None = None) -> None:
+    """Wait until this process's background sealer of `engine` (of every engine, by default)
+    has nothing left to run: a measurement of memory between requests must not catch a batch
+    in flight, and a test that seals by hand must not meet a sealer an earlier test woke."""
+    if engine is None:
+        sealers = list(_SEALERS.values())
+    else:
+        sealers = [s for s in (_SEALERS.get(engine.sync_engine),) if s is not None]
+    for sealer in sealers:
+        while sealer.task is not None and not sealer.task.done():
+            await asyncio.shield(sealer.task)
 
 
 @event.listens_for(Session, "after_commit")
