@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import text, update
 
 from hmis.app import create_app
-from hmis.db import migrate
-from hmis.db import audit_chain
+from hmis.db import audit_chain, migrate
 from hmis.db.audit_chain import SEALER_LOCK
 from hmis.db.models import AuditChain, Base
 from hmis.db.models.audit import GENESIS_HASH
