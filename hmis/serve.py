@@ -32,8 +32,12 @@ STARTUP_FAILURE = 3
 # query strings out of uvicorn's access log (`hmis.logs`).
 # `X-Forwarded-For` is not read (deployment.md: nothing in the API trusts it): the client of a
 # request is the peer of its connection, which `RecycleConnections` counts by.
+# On SIGTERM idle connections close at once and open requests get `GRACE_SECONDS` to finish
+# before they are cancelled: an orchestrator's stop (10 s for Docker, 30 s for Kubernetes) must
+# not wait on a slow upload or a long export stream.
+GRACE_SECONDS = 5
 SETTINGS = {"factory": True, "loop": "uvloop", "http": "httptools", "log_level": "info",
-            "proxy_headers": False}  # fmt: skip
+            "proxy_headers": False, "timeout_graceful_shutdown": GRACE_SECONDS}  # fmt: skip
 
 
 def unused(host: str, port: int) -> None:

@@ -205,3 +205,55 @@ async def test_workers_stop_when_their_supervisor_is_killed(issuer, tmp_path):
         for pid in workers:  # (whatever the outcome: no worker outlives the test)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_sigterm_stops_promptly_with_idle_connections(issuer, tmp_path, workers):
+    """A container orchestrator sends SIGTERM and waits (10 s for Docker) before SIGKILL:
+    idle keep-alive connections, and one that never sent a byte, are closed at once, and a
+    request still open (a body that trickles in) gets `GRACE_SECONDS`, so the server stops
+    in under 10 s, its lifespan ended (the audit sealed)."""
+    port = free_port()
+    env = {**os.environ, "HMIS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}",
+           "HMIS_ENV": "production", "HMIS_OIDC_ISSUER": issuer.url,
+           "HMIS_PSEUDONYM_KEY": "test-pseudonym-key",
+           "HMIS_BODY_TIMEOUT_SECONDS": "60"}  # fmt: skip
+    server = await _start(port, env, tmp_path / "serve.log", workers=workers)
+    held: list[socket.socket] = []
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.TransportError):
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+            await asyncio.sleep(0.1)
+        for _ in range(6):
+            connection = socket.create_connection(("127.0.0.1", port))
+            held.append(connection)
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+        held.append(socket.create_connection(("127.0.0.1", port)))  # silent
+        slow = socket.create_connection(("127.0.0.1", port))
+        held.append(slow)
+        slow.sendall(b"POST /graphql HTTP/1.1\r\nHost: test\r\nContent-Type: application/json"
+                     b"\r\nContent-Length: 1000\r\n\r\n{")  # fmt: skip
+        await asyncio.sleep(0.2)  # the connections accepted by their workers
+        started = asyncio.get_running_loop().time()
+        server.send_signal(signal.SIGTERM)
+        waiting = asyncio.ensure_future(server.wait())
+        while not waiting.done() and asyncio.get_running_loop().time() - started < 30:
+            with contextlib.suppress(OSError):
+                slow.sendall(b" ")  # the open request's body goes on arriving
+            await asyncio.wait([waiting], timeout=0.5)
+        code = await asyncio.wait_for(waiting, timeout=1)
+        took = asyncio.get_running_loop().time() - started
+    finally:
+        for connection in held:
+            connection.close()
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+    assert code in (0, -signal.SIGTERM), code  # one worker: uvicorn re-raises the signal
+    assert took < 10, took
+    text = (tmp_path / "serve.log").read_text()
+    assert text.count("Application shutdown complete") == workers, text
