@@ -64,7 +64,7 @@ class LoopbackIssuer:
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_GET(self) -> None:
                 documents = {
                     "/.well-known/openid-configuration": {
                         "issuer": issuer.url,

@@ -146,7 +146,7 @@ class LoopbackIssuer:
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_GET(self) -> None:
                 issuer.requests.append(self.path)
                 documents = {
                     "/.well-known/openid-configuration": lambda: {

@@ -93,7 +93,7 @@ class AggregateQuery:
     async def aggregate_counts(
         self,
         info: Info,
-        input: AggregateInput,  # noqa: A002 (the argument's GraphQL name)
+        input: AggregateInput,
     ) -> AggregateTable:
         require_principal(info, *AGGREGATE_ROLES)
         period = defs.Period(defs.PeriodUnit(input.period.unit.value), input.period.start)
