@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, Integer, Numeric, SmallInteger, String
 
 from hmis import hud
+from hmis.csv_cells import restored
 
 from . import hud_csv as H
 from .source import Source
@@ -279,6 +280,7 @@ def _check_file(out: Checked, spec: H.HudFile) -> None:
 
 
 def _cell(out, file: str, line: int, name: str, cell: str, kind: Column) -> Any:
+    cell = restored(cell)  # a value our export (or a spreadsheet) quoted as text
     text = cell.strip()
     if text != cell:
         out.warn(file, line, name, "whitespace trimmed")
