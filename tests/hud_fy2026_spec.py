@@ -11,7 +11,19 @@ Derived and cross-checked as recorded in docs/hud-mapping.md ("Sources"):
   HispanicLatinaeo renamed HispanicLatinao) and Export.csv SourceID widened to S350;
 - Green River's FY2026 importer/exporter (greenriver/hmis-warehouse,
   app/models/concerns/hmis_structure/*.rb, version '2026', at 2bb2a18d): same names, order,
-  types and lengths (it spells WorkPlaceViolenceThreats; HUD's sheet WorkplaceViolenceThreats).
+  types and lengths (it spells WorkPlaceViolenceThreats; HUD's sheet WorkplaceViolenceThreats);
+- HUD's FY2026 machine-readable CSV specification (FY26 HMIS-CSV-Machine-Readable-
+  Specifications.xlsx, as HUD's data quality tool Eva loads it: abtassociates/eva,
+  public-resources/eva_specs_prepped.rds at ee2bcd2a), checked letter by letter: every name
+  and position of these ten files equal, and every type but Export.csv SourceID: S32 in that
+  sheet, S350 here as in HUD's FY2026 list of changes (as Bitfocus reports it) and Green
+  River's exporter (the sheet's own note asks for every CoC code, semicolon-separated, which
+  32 characters cannot hold). Eva itself widens the names and SSN to S64 (hashed exports).
+
+HUD's spellings that others write differently, kept on export and read without regard to
+case on import: Exit.csv WorkplaceViolenceThreats (Green River: WorkPlaceViolenceThreats),
+Disabilities.csv TCellCount and TCellSource (Eva's older column list: TcellCount,
+TcellSource), ProjectCoC.csv ZIP (Green River: Zip; a file we do not read).
 """
 
 SPEC: dict[str, tuple[tuple[str, str], ...]] = {

@@ -7,13 +7,13 @@ Parameters: `measure`, `unit`, `start`, and `by` (repeated or comma-separated, a
 
 from __future__ import annotations
 
-import csv
 import io
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hmis.csv_cells import Writer
 from hmis.record_copy import PRIVATE, ask_view
 
 QUERY = """
@@ -58,7 +58,7 @@ def routes(view) -> list[Route]:
             return JSONResponse({"errors": errors or []}, status, headers={**kept, **PRIVATE})
         table = body["data"]["aggregateCounts"]
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = Writer(out)  # organization names are text a spreadsheet could run
         keys = table["dimensions"] or ["table"]  # the total alone: one key column all the same
         writer.writerow([*keys, "count", "suppressed"])
         for row in table["rows"]:

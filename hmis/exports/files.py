@@ -1,15 +1,17 @@
 """The CSV files of one export, spooled to temporary files as batches are written (memory
-stays flat), then handed out as a folder or as a zip streamed in chunks."""
+stays flat), then handed out as a folder or as a zip streamed in chunks. Cells a spreadsheet
+would run as formulas are neutralized (`hmis.csv_cells`)."""
 
 from __future__ import annotations
 
-import csv
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from hmis.csv_cells import Writer
 
 from .hud_csv import FILES, HudFile
 
@@ -19,7 +21,7 @@ CHUNK = 1 << 16
 class CsvFiles:
     def __init__(self) -> None:
         self._files: dict[str, IO[str]] = {}
-        self._writers = {}
+        self._writers: dict[str, Writer] = {}
         # Each file's columns by position: most HUD columns stay empty, so a row is a blank
         # line with the given cells put in place.
         self._index = {spec.name: {c: i for i, c in enumerate(spec.columns)} for spec in FILES}
@@ -27,7 +29,7 @@ class CsvFiles:
             # Open for the export's life (closed by `close`), hence no `with`.
             handle = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
             self._files[spec.name] = handle
-            self._writers[spec.name] = csv.writer(handle, lineterminator="\r\n")
+            self._writers[spec.name] = Writer(handle)
             self._writers[spec.name].writerow(spec.columns)
 
     def write(self, spec: HudFile, row: dict[str, str]) -> None:

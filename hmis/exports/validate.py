@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, Integer, Numeric, SmallInteger, String
 
 from hmis import hud
+from hmis.csv_cells import restored
 
 from . import hud_csv as H
 from .source import Source
@@ -213,8 +214,8 @@ def _is_fy2024(source: Source) -> bool:
     if H.CLIENT.name not in source:
         return False
     with source.open(H.CLIENT.name) as handle:
-        header = [h.strip() for h in next(csv.reader(handle), [])]
-    return "HispanicLatinaeo" in header or "Woman" in header
+        header = [h.strip().lower() for h in next(csv.reader(handle), [])]
+    return "hispaniclatinaeo" in header or "woman" in header
 
 
 def _rows(sink, source: Source, spec: H.HudFile, fy2024: bool) -> Iterator[Row]:
@@ -229,6 +230,7 @@ def _rows(sink, source: Source, spec: H.HudFile, fy2024: bool) -> Iterator[Row]:
             kinds = {"ExportID": Column("id", 32, True), **EXPORT_COLUMNS}
         else:
             kinds = columns(spec, fy2024)
+        header = _hud_header(sink, spec, header, kinds)
         for name, kind in kinds.items():
             if kind.required and name not in header:
                 sink.error(spec.name, 1, name, "required column missing")
@@ -244,6 +246,23 @@ def _rows(sink, source: Source, spec: H.HudFile, fy2024: bool) -> Iterator[Row]:
                 if kind is not None:  # else a HUD column we do not model
                     values[name] = _cell(sink, spec.name, line, name, cell, kind)
             yield Row(line, values)
+
+
+def _hud_header(sink, spec: H.HudFile, header: list[str], kinds: dict) -> list[str]:
+    """The header in HUD's spelling: a name differing from HUD's by case only (another
+    vendor's `WorkPlaceViolenceThreats`) is read as HUD's, with a warning."""
+    hud = {name.lower(): name for name in (*spec.columns, *kinds)}
+    seen: dict[str, str] = {}  # HUD's name -> as the header first wrote it
+    found = []
+    for name in header:
+        known = hud.get(name.lower(), name)
+        if known != name:
+            sink.warn(spec.name, 1, name, f"read as {known} (HUD's spelling)")
+        if known in seen and name.lower() in hud:
+            sink.error(spec.name, 1, name, f"a second {known} column (first: {seen[known]})")
+        seen.setdefault(known, name)
+        found.append(known)
+    return found
 
 
 # What the import reads of Export.csv: the source's identity and what kind of export it is.
@@ -279,6 +298,7 @@ def _check_file(out: Checked, spec: H.HudFile) -> None:
 
 
 def _cell(out, file: str, line: int, name: str, cell: str, kind: Column) -> Any:
+    cell = restored(cell)  # a value our export (or a spreadsheet) quoted as text
     text = cell.strip()
     if text != cell:
         out.warn(file, line, name, "whitespace trimmed")
