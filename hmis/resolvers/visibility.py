@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -26,6 +26,8 @@ from hmis.db import history, models, reads
 from hmis.db.records import Record
 from hmis.errors import BadInput, Forbidden
 from hmis.groups import ElementGroup
+
+IDENTITY = ElementGroup.IDENTITY
 
 
 class Visibility:
@@ -220,7 +222,7 @@ class Visibility:
         if decision.role is Role.RESEARCHER:
             ids = self._identifiers(row.client_id)
             table = row.__model__.__tablename__
-            identified = decision.visible(ElementGroup.IDENTITY)
+            identified = decision.visible(IDENTITY)
             values = {c: ids.column(table, c, v, identified=identified) for c, v in values.items()}
         return values
 
@@ -233,6 +235,16 @@ class Visibility:
         if self.research_ids is None:  # never hand out a real ID for want of an agreement
             raise Forbidden("no active research agreement is recorded for you")
         return self.research_ids
+
+    def linkable(self, client_id: uuid.UUID, other_id: uuid.UUID) -> bool:
+        """Whether the caller may see records of two clients tied together (members of one
+        household): always, but a researcher never sees a client shown with identity
+        (research consent) tied to one without: their IDs are of separate spaces
+        (`ResearchIdentifiers.identifier`), and so are their households."""
+        if self.role is not Role.RESEARCHER:
+            return True
+        one, other = self.decisions.get(client_id), self.decisions.get(other_id)
+        return bool(one and other and one.visible(IDENTITY) == other.visible(IDENTITY))
 
     def client_id_of(self, client_id: uuid.UUID) -> str:
         """A client's ID as this caller receives it (a researcher: its pseudonym), also in
@@ -304,9 +316,16 @@ class Visibility:
             # path.
             keys, read = _reader(model, group)
             try:
-                return read(row.__dict__)
+                values = read(row.__dict__)
             except KeyError:
-                return {c: getattr(row, c) for c in keys}
+                values = {c: getattr(row, c) for c in keys}
+            if (
+                decision.role is Role.RESEARCHER
+                and group is not IDENTITY
+                and decision.visible(IDENTITY)
+            ):
+                return _to_months(values)
+            return values
         loaded = self._state_tables.get(row.client_id)
         if loaded is not None and model.__tablename__ not in loaded:
             # Not "hidden": the page did not load this table (a field missing from
@@ -329,3 +348,11 @@ def _reader(model: type, group: ElementGroup) -> tuple[tuple[str, ...], Callable
     keys = (*model.group_columns(group), "id", "organization_id")
     source = f"def read(row):\n    return {dict_display(keys, lambda _i, key: f'row[{key!r}]')}\n"
     return keys, function(source, f"<presented {model.__name__} {group.value}>")
+
+
+def _to_months(values: dict[str, Any]) -> dict[str, Any]:
+    """A researcher's dates of a client shown with identity (research consent), each the
+    first of its month: a de-identified household member's records carry the same project
+    and dates as the consenting member's (one intake), and exact dates on both would pair
+    them (docs/audit-logs-research.md). The date of birth is identity, kept."""
+    return {k: v.replace(day=1) if type(v) is date else v for k, v in values.items()}
