@@ -255,6 +255,11 @@ class Export:
         ids = [row.id for row, _decision in page]
         async with self.context.reading() as session:
             found = await reads.batch(session, ids)
+        if not self.researcher:  # (a researcher's stamps are the export's: `_stamped`)
+            await visibility.load_stamps([
+                *(row for row, _decision in page),
+                *(e for stays in found["enrollments"].values() for e, _x in stays),
+            ])  # fmt: skip
         exported = []
         for row, _decision in page:
             if self._client(files, visibility, row, found):
@@ -341,13 +346,12 @@ class Export:
 
     def _stamped(self, out: dict, visibility: Visibility, row, stamps) -> dict[str, str]:
         """HUD's stamps: an imported record's own (kept from its source) until it is written
-        here again, else ours. Those of the version the caller sees: for a partner and a record
-        written since the refusal, the stamps that version left (`Visibility.seen_version`),
-        the very ones the row had then, so a write out of the caller's sight changes no stamp
-        (docs/hud-csv.md)."""
+        here again, else ours. Those of the last version that changed something the caller
+        sees (`Visibility.stamps`): for a partner, no write of a group it does not see, nor
+        one made since the refusal, changes a stamp (docs/hud-csv.md)."""
         if self.researcher:
             return self._research_stamps(out)
-        seen = visibility.seen_version(row)
+        seen = visibility.stamps(row)
         if seen is None:
             updated, hud_updated, hud_user = (
                 row.date_updated,

@@ -23,6 +23,7 @@ from hmis.auth.pseudonym import ResearchIdentifiers
 from hmis.codegen import dict_display, function
 from hmis.context import RequestContext
 from hmis.db import history, models, reads
+from hmis.db import stamps as record_stamps
 from hmis.db.records import Record
 from hmis.errors import BadInput, Forbidden
 from hmis.groups import ElementGroup
@@ -50,6 +51,8 @@ class Visibility:
         self._deciding = asyncio.Lock()
         # A researcher's identifiers under their agreement (`require_row_access`).
         self.research_ids: ResearchIdentifiers | None = None
+        # Versions of records whose stamps the caller sees through them (`load_stamps`).
+        self.trails: dict[tuple[str, uuid.UUID], history.RecordState] = {}
 
     @classmethod
     def of(cls, context: RequestContext) -> Visibility:
@@ -270,24 +273,40 @@ class Visibility:
         return ids.research_key(first_name=client.first_name, last_name=client.last_name,
                                 dob=client.dob, ssn=client.ssn)  # fmt: skip
 
-    def updated_at(self, row: models.ClientData | Record) -> datetime:
-        """When the record was last written as far as the caller knows (HUD DateUpdated): for
-        a partner and a record written since the refusal, the last write it sees (the as-of
-        state's), so the stamp says no more than the values do. Call after `present`."""
-        state = self.seen_version(row)
-        return row.date_updated if state is None else state.updated_at
+    async def load_stamps(self, rows: Iterable[models.ClientData | Record]) -> None:
+        """Read, in one statement, the versions of those presented `rows` whose stamps the
+        caller sees only through them (`stamps`): rows written since they were made, holding
+        a group the caller does not see, read as they stand now."""
+        wanted = []
+        for row in rows:
+            decision = self.decisions.get(row.client_id)
+            key = (row.__model__.__tablename__, row.id)
+            if decision is None or key in self.trails or _late(decision, row):
+                continue
+            if record_stamps.edited(row) and _seen_columns(row, decision) is not None:
+                wanted.append(key)
+        if wanted:
+            async with self.context.reading() as session:
+                self.trails.update(await record_stamps.trails(session, wanted))
 
-    def seen_version(self, row: models.ClientData | Record) -> history.RecordState | None:
-        """The version of the record the caller sees, when it is not the current row (a
-        partner, a record written since the refusal): its time and the source's stamps it
-        left (`RecordState`), for an export's stamps. Call after `present`."""
+    def stamps(self, row: models.ClientData | Record) -> record_stamps.Stamps | None:
+        """The stamps (HUD DateUpdated, the source's DateUpdated and UserID) the caller sees of
+        a presented record, when they are not the row's own: those of the last version that
+        changed a field the caller sees (`hmis.db.stamps`), as of the refusal for a partner
+        and a record written since. So no stamp moves with a write the caller cannot see."""
         decision = self.decisions.get(row.client_id)
-        if decision is None or decision.frozen_at is None or row.date_updated <= decision.frozen_at:
+        columns = _seen_columns(row, decision)
+        key = (row.__model__.__tablename__, row.id)
+        if _late(decision, row):
+            state = self.states.get(key)
+            if state is None or not state.trail:
+                raise RuntimeError("stamps asked of a record that was not presented")
+            return record_stamps.seen(state, columns)
+        if columns is None or not record_stamps.edited(row):
             return None
-        state = self.states.get((row.__model__.__tablename__, row.id))
-        if state is None or state.updated_at is None:
-            raise RuntimeError("seen_version asked of a record that was not presented")
-        return state
+        if key not in self.trails:
+            raise RuntimeError("stamps asked of a record whose versions were not loaded")
+        return record_stamps.seen(self.trails[key], columns)
 
     def inspect(
         self, row: models.ClientData | Record, group: ElementGroup | None = None
@@ -356,3 +375,15 @@ def _to_months(values: dict[str, Any]) -> dict[str, Any]:
     and dates as the consenting member's (one intake), and exact dates on both would pair
     them (docs/audit-logs-research.md). The date of birth is identity, kept."""
     return {k: v.replace(day=1) if type(v) is date else v for k, v in values.items()}
+
+
+def _late(decision: ClientDecision, row) -> bool:
+    """A record written since the refusal that freezes the caller's view: read as of then."""
+    return decision.frozen_at is not None and row.date_updated > decision.frozen_at
+
+
+def _seen_columns(row, decision: ClientDecision) -> frozenset[str] | None:
+    """The data columns of `row` the caller sees, or None when it sees every one."""
+    return record_stamps.columns_seen(
+        row.__model__, lambda group: decision.sees_record(group, row.organization_id)
+    )
