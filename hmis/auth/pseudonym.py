@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import unicodedata
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -110,6 +111,21 @@ class ResearchIdentifiers:
         real = client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(str(client_id))
         block = (encryptor.update(real.bytes) + encryptor.finalize()).hex()
         return block + self._tag(block)
+
+    def ordered(self, client_ids: Iterable[uuid.UUID]) -> list[bytes]:
+        """The clients' IDs enciphered as in their pseudonyms (the first 16 bytes), sorted:
+        the order of the agreement's pseudonyms, which no other agreement shares (the order
+        of real IDs is everyone's: two lists in it would pair their pseudonyms row by row).
+        `clients_of` turns them back."""
+        encryptor = self._cipher().encryptor()  # ECB: the blocks of one call are independent
+        data = encryptor.update(b"".join(i.bytes for i in client_ids)) + encryptor.finalize()
+        return sorted(data[i : i + 16] for i in range(0, len(data), 16))
+
+    def clients_of(self, blocks: Iterable[bytes]) -> list[uuid.UUID]:
+        """The clients of enciphered IDs (`ordered`), in their order."""
+        decryptor = self._cipher().decryptor()
+        data = decryptor.update(b"".join(blocks)) + decryptor.finalize()
+        return [uuid.UUID(bytes=data[i : i + 16]) for i in range(0, len(data), 16)]
 
     def client_of(self, pseudonym: str) -> uuid.UUID | None:
         """The client a pseudonym of this agreement stands for, else None (a real ID, another

@@ -62,11 +62,10 @@ class RecordState:
     # The values at the cutoff (only once a later version was folded): a late correction
     # replaces a field only if it held a value then (POLICY.md).
     at_cutoff: dict[str, Any] | None = None
-    # When the last version that reached this viewer was written (its DateUpdated).
-    updated_at: datetime | None = None
-    # The source's stamps the row held right after that version (HUD CSV imports).
-    hud_date_updated: datetime | None = None
-    hud_user_id: str | None = None
+    # Each version that reached this viewer, with the fields it changed for them, in order:
+    # the stamps a caller sees are those of the last one that changed a field they see
+    # (`hmis.db.stamps`).
+    trail: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def exists(self) -> bool:
@@ -156,9 +155,7 @@ def fold(
             state.deleted = True
         state.values.update(changes)
         state.seen += 1
-        state.updated_at = v.recorded_at
-        state.hud_date_updated = getattr(v, "hud_date_updated", None)
-        state.hud_user_id = getattr(v, "hud_user_id", None)
+        state.trail.append((v, changes))
     return states
 
 

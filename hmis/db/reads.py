@@ -104,6 +104,14 @@ def _plain_pages(dialect: str) -> dict[tuple[bool, bool], Executable]:
     return pages
 
 
+async def client_ids(
+    session: AsyncSession, *, where: Iterable[ColumnElement[bool]] = ()
+) -> list[uuid.UUID]:
+    """The IDs of every live client matching `where`, in no order."""
+    c = models.Client
+    return [row[0] for row in await core_rows(session, select(c.id).where(live(c), *where))]
+
+
 async def clients_by_id(session: AsyncSession, *, ids: Iterable[uuid.UUID]) -> list[Record]:
     """The live clients among `ids`, as records."""
     ids = list(ids)

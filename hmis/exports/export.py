@@ -26,7 +26,7 @@ from hmis.db import models
 from hmis.db.models.audit import AuditAction
 from hmis.groups import ElementGroup as G
 from hmis.resolvers.audit import record_reads
-from hmis.resolvers.clients import EnrollmentFilter, clients_page
+from hmis.resolvers.clients import EnrollmentFilter, clients_listed, clients_page, research_order
 from hmis.resolvers.visibility import Visibility
 
 from . import hud_csv as H
@@ -35,6 +35,8 @@ from .files import CsvFiles
 from .ids import Ids, ResearchIds
 
 BATCH = 1000
+# The UserID of every row of a researcher's export, and its User.csv's one row.
+RESEARCH_USER = uuid.uuid5(uuid.NAMESPACE_URL, "hmis-research-export").hex
 START = 1  # HUD DataCollectionStage: project start (Enrollment.csv DisablingCondition)
 
 
@@ -71,6 +73,8 @@ class Export:
         self.scope = scope
         self.batch = batch
         self.export_id = uuid.uuid4().hex
+        # Export.csv ExportDate, and every stamp of a researcher's rows (`_stamped`).
+        self.started = datetime.now(UTC).replace(microsecond=0)
         self.researcher = Visibility.of(context).role is Role.RESEARCHER
         self.ids = Ids()  # a researcher's, once their agreement is known (`check`)
         self.clients = 0
@@ -92,23 +96,38 @@ class Export:
         await self.check()  # 403 before any work
         self.context.access_log.exporting = True
         await self._reference(files)
-        after = None
-        while True:
-            self.context.cache.clear()  # a fresh Visibility and loaders per batch: flat memory
-            await self.check()  # the fresh Visibility knows the researcher's agreement again
-            page, _ = await clients_page(
-                self.context, first=self.batch, after=after, filter=self._filter(), count=False
-            )
-            if not page:
-                break
+        async for page in self._pages():
             await self._batch(files, page)
             await record_reads(self.context)  # this batch's events, committed
-            after = page[-1][0].id
-            if len(page) < self.batch:
-                break
         self.context.cache.clear()
         files.write(H.EXPORT, self._export_row())
         return self.clients
+
+    async def _pages(self):
+        """The clients in batches, each decided by a fresh Visibility (flat memory): in ID
+        order, or for a researcher in the order of their pseudonyms (`research_order`: the
+        IDs of every client exported are held for it)."""
+        if self.researcher:
+            order = await research_order(self.context, self._filter())
+            for start in range(0, len(order), self.batch):
+                await self._fresh()
+                yield await clients_listed(self.context, order[start : start + self.batch])
+            return
+        after = None
+        while True:
+            await self._fresh()
+            page, _ = await clients_page(
+                self.context, first=self.batch, after=after, filter=self._filter(), count=False
+            )
+            if page:
+                yield page
+            if len(page) < self.batch:
+                return
+            after = page[-1][0].id
+
+    async def _fresh(self) -> None:
+        self.context.cache.clear()  # a fresh Visibility and loaders per batch: flat memory
+        await self.check()  # the fresh Visibility knows the researcher's agreement again
 
     def _filter(self) -> EnrollmentFilter | None:
         if self.scope.project_id or self.scope.organization_id:
@@ -147,6 +166,11 @@ class Export:
             organizations = [row for row in organizations if row.id in wanted]
         for row in organizations:
             files.write(H.ORGANIZATION, self._reference_row(H.ORGANIZATION, row))
+        for row in project_rows:
+            files.write(H.PROJECT, self._reference_row(H.PROJECT, row))
+        if self.researcher:  # the one user a researcher's rows name (`_stamped`)
+            files.write(H.USER, self._research_stamps({"UserID": RESEARCH_USER}))
+            return
         written = set()
         for row in staff:
             out = self._user_row(row)
@@ -156,20 +180,18 @@ class Export:
             if row.user_id not in written:
                 written.add(row.user_id)
                 files.write(H.USER, self._hud_user_row(row))
-        for row in project_rows:
-            files.write(H.PROJECT, self._reference_row(H.PROJECT, row))
 
     def _export_row(self) -> dict[str, str]:
         """Written last: with no `from`, ExportStartDate is the earliest EntryDate of the
         Enrollment.csv rows this export holds (as the caller sees them), never of records
         the caller does not see."""
-        now = datetime.now(UTC)
+        now = self.started
         start = self.scope.start or self.first_entry or now.date()
         return {
             "ExportID": self.export_id,
             "SourceType": "1",  # HUD 1.4: Continuum of Care and HMIS lead
             "SourceName": "HMIS privacy-enforcing API",
-            "ExportDate": H.text(now.replace(microsecond=0)),
+            "ExportDate": H.text(now),
             "ExportStartDate": H.text(start),
             "ExportEndDate": H.text(self.scope.end or now.date()),
             "SoftwareName": "hmis",
@@ -209,11 +231,10 @@ class Export:
             "DateCreated": H.text(row.date_created),
             "DateUpdated": H.text(row.date_updated),
         }
-        if not self.researcher:  # staff contact details serve no research question
-            for hud, key in H.data_columns(models.StaffUser).items():
-                out[hud] = H.text(getattr(row, key))
-            out["UserPhone"] = _digits(row.phone, 10)
-            out["UserExtension"] = _digits(row.extension, 5)
+        for hud, key in H.data_columns(models.StaffUser).items():
+            out[hud] = H.text(getattr(row, key))
+        out["UserPhone"] = _digits(row.phone, 10)
+        out["UserExtension"] = _digits(row.extension, 5)
         return out
 
     def _hud_user_row(self, row: models.HudUser) -> dict[str, str]:
@@ -223,9 +244,8 @@ class Export:
             "DateCreated": H.text(row.hud_date_created),
             "DateUpdated": H.text(row.hud_date_updated),
         }
-        if not self.researcher:
-            for hud, key in H.data_columns(models.HudUser).items():
-                out[hud] = H.text(getattr(row, key))
+        for hud, key in H.data_columns(models.HudUser).items():
+            out[hud] = H.text(getattr(row, key))
         return out
 
     # --- a batch of clients ------------------------------------------------------------------
@@ -235,6 +255,11 @@ class Export:
         ids = [row.id for row, _decision in page]
         async with self.context.reading() as session:
             found = await reads.batch(session, ids)
+        if not self.researcher:  # (a researcher's stamps are the export's: `_stamped`)
+            await visibility.load_stamps([
+                *(row for row, _decision in page),
+                *(e for stays in found["enrollments"].values() for e, _x in stays),
+            ])  # fmt: skip
         exported = []
         for row, _decision in page:
             if self._client(files, visibility, row, found):
@@ -321,11 +346,12 @@ class Export:
 
     def _stamped(self, out: dict, visibility: Visibility, row, stamps) -> dict[str, str]:
         """HUD's stamps: an imported record's own (kept from its source) until it is written
-        here again, else ours. Those of the version the caller sees: for a partner and a record
-        written since the refusal, the stamps that version left (`Visibility.seen_version`),
-        the very ones the row had then, so a write out of the caller's sight changes no stamp
-        (docs/hud-csv.md)."""
-        seen = visibility.seen_version(row)
+        here again, else ours. Those of the last version that changed something the caller
+        sees (`Visibility.stamps`): for a partner, no write of a group it does not see, nor
+        one made since the refusal, changes a stamp (docs/hud-csv.md)."""
+        if self.researcher:
+            return self._research_stamps(out)
+        seen = visibility.stamps(row)
         if seen is None:
             updated, hud_updated, hud_user = (
                 row.date_updated,
@@ -344,6 +370,16 @@ class Export:
             UserID=hud_user or user_id(stamps.created_by),
             ExportID=self.export_id,
         )
+        return out
+
+    def _research_stamps(self, out: dict) -> dict[str, str]:
+        """A researcher's stamps: the export's time and one stand-in user for every row, so
+        they tell nothing of a record (when it was written, by whom) that would pair it
+        with another agreement's export or tie a household's rows together (HUD requires
+        the columns; docs/audit-logs-research.md)."""
+        stamp = H.text(self.started)
+        out.update(DateCreated=stamp, DateUpdated=stamp, UserID=RESEARCH_USER,
+                   ExportID=self.export_id)  # fmt: skip
         return out
 
 

@@ -4,6 +4,7 @@ decision (hmis.resolvers.visibility) decides, and only visible values are ever m
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 
@@ -78,6 +79,13 @@ async def clients_page(
     """A page of clients with their decisions, and the number of all matches (None unless
     `count`); `tables`: those the page presents (`Visibility.decide`)."""
     visibility = Visibility.of(context)
+    if visibility.role is Role.RESEARCHER:
+        order = await research_order(context, filter)
+        start = 0
+        if after is not None:  # the cursor's place in the order (its client may be gone)
+            start = bisect_right(order, *visibility.research_ids.ordered([after]))
+        page = await clients_listed(context, order[start : start + first], tables=tables)
+        return page, len(order) if count else None
     where: list[ColumnElement[bool]] = []
     if filter is not None:
         where.append(filter.sql())
@@ -91,6 +99,29 @@ async def clients_page(
     # Every role that reaches here sees every live row; the check is a guard, not a filter.
     page = [(row, d) for row, d in zip(rows, decisions, strict=True) if d is not None]
     return page, total
+
+
+async def research_order(context: RequestContext, filter: EnrollmentFilter | None) -> list[bytes]:
+    """Every client of a researcher's list, as `ResearchIdentifiers.ordered` gives them: in
+    the order of the agreement's pseudonyms, so the order of a page, or of an export's rows,
+    pairs nobody with another agreement's pseudonyms. The whole list is read for it (a
+    researcher's page costs more than others')."""
+    async with context.reading() as session:
+        ids = await reads.client_ids(session, where=[filter.sql()] if filter else [])
+    return Visibility.of(context).research_ids.ordered(ids)
+
+
+async def clients_listed(
+    context: RequestContext, blocks: list[bytes], *, tables: frozenset[str] | None = None
+) -> list[tuple[models.Client, ClientDecision]]:
+    """The clients of a slice of `research_order`, in its order, with their decisions."""
+    visibility = Visibility.of(context)
+    ids = visibility.research_ids.clients_of(blocks)
+    async with context.reading() as session:
+        found = {row.id: row for row in await reads.clients_by_id(session, ids=ids)}
+    rows = [found[i] for i in ids if i in found]  # (one deleted meanwhile: left out)
+    decisions = await visibility.decide(rows, tables=tables)
+    return [(row, d) for row, d in zip(rows, decisions, strict=True) if d is not None]
 
 
 async def load_related(

@@ -51,5 +51,7 @@ async def members(context: RequestContext, row) -> list[tuple[dict[str, Any], mo
         values = visibility.inspect(enrollment, HOUSEHOLD)
         if values is None or values["household_id"] != anchor["household_id"]:
             continue  # not in this household as the caller sees it
+        if not visibility.linkable(row.client_id, enrollment.client_id):
+            continue  # (a researcher: one member shown with identity, one without)
         shown.append((visibility.present(enrollment, HOUSEHOLD), client))
     return shown

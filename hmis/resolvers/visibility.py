@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -23,9 +23,12 @@ from hmis.auth.pseudonym import ResearchIdentifiers
 from hmis.codegen import dict_display, function
 from hmis.context import RequestContext
 from hmis.db import history, models, reads
+from hmis.db import stamps as record_stamps
 from hmis.db.records import Record
 from hmis.errors import BadInput, Forbidden
 from hmis.groups import ElementGroup
+
+IDENTITY = ElementGroup.IDENTITY
 
 
 class Visibility:
@@ -48,6 +51,8 @@ class Visibility:
         self._deciding = asyncio.Lock()
         # A researcher's identifiers under their agreement (`require_row_access`).
         self.research_ids: ResearchIdentifiers | None = None
+        # Versions of records whose stamps the caller sees through them (`load_stamps`).
+        self.trails: dict[tuple[str, uuid.UUID], history.RecordState] = {}
 
     @classmethod
     def of(cls, context: RequestContext) -> Visibility:
@@ -220,7 +225,7 @@ class Visibility:
         if decision.role is Role.RESEARCHER:
             ids = self._identifiers(row.client_id)
             table = row.__model__.__tablename__
-            identified = decision.visible(ElementGroup.IDENTITY)
+            identified = decision.visible(IDENTITY)
             values = {c: ids.column(table, c, v, identified=identified) for c, v in values.items()}
         return values
 
@@ -233,6 +238,16 @@ class Visibility:
         if self.research_ids is None:  # never hand out a real ID for want of an agreement
             raise Forbidden("no active research agreement is recorded for you")
         return self.research_ids
+
+    def linkable(self, client_id: uuid.UUID, other_id: uuid.UUID) -> bool:
+        """Whether the caller may see records of two clients tied together (members of one
+        household): always, but a researcher never sees a client shown with identity
+        (research consent) tied to one without: their IDs are of separate spaces
+        (`ResearchIdentifiers.identifier`), and so are their households."""
+        if self.role is not Role.RESEARCHER:
+            return True
+        one, other = self.decisions.get(client_id), self.decisions.get(other_id)
+        return bool(one and other and one.visible(IDENTITY) == other.visible(IDENTITY))
 
     def client_id_of(self, client_id: uuid.UUID) -> str:
         """A client's ID as this caller receives it (a researcher: its pseudonym), also in
@@ -258,24 +273,40 @@ class Visibility:
         return ids.research_key(first_name=client.first_name, last_name=client.last_name,
                                 dob=client.dob, ssn=client.ssn)  # fmt: skip
 
-    def updated_at(self, row: models.ClientData | Record) -> datetime:
-        """When the record was last written as far as the caller knows (HUD DateUpdated): for
-        a partner and a record written since the refusal, the last write it sees (the as-of
-        state's), so the stamp says no more than the values do. Call after `present`."""
-        state = self.seen_version(row)
-        return row.date_updated if state is None else state.updated_at
+    async def load_stamps(self, rows: Iterable[models.ClientData | Record]) -> None:
+        """Read, in one statement, the versions of those presented `rows` whose stamps the
+        caller sees only through them (`stamps`): rows written since they were made, holding
+        a group the caller does not see, read as they stand now."""
+        wanted = []
+        for row in rows:
+            decision = self.decisions.get(row.client_id)
+            key = (row.__model__.__tablename__, row.id)
+            if decision is None or key in self.trails or _late(decision, row):
+                continue
+            if record_stamps.edited(row) and _seen_columns(row, decision) is not None:
+                wanted.append(key)
+        if wanted:
+            async with self.context.reading() as session:
+                self.trails.update(await record_stamps.trails(session, wanted))
 
-    def seen_version(self, row: models.ClientData | Record) -> history.RecordState | None:
-        """The version of the record the caller sees, when it is not the current row (a
-        partner, a record written since the refusal): its time and the source's stamps it
-        left (`RecordState`), for an export's stamps. Call after `present`."""
+    def stamps(self, row: models.ClientData | Record) -> record_stamps.Stamps | None:
+        """The stamps (HUD DateUpdated, the source's DateUpdated and UserID) the caller sees of
+        a presented record, when they are not the row's own: those of the last version that
+        changed a field the caller sees (`hmis.db.stamps`), as of the refusal for a partner
+        and a record written since. So no stamp moves with a write the caller cannot see."""
         decision = self.decisions.get(row.client_id)
-        if decision is None or decision.frozen_at is None or row.date_updated <= decision.frozen_at:
+        columns = _seen_columns(row, decision)
+        key = (row.__model__.__tablename__, row.id)
+        if _late(decision, row):
+            state = self.states.get(key)
+            if state is None or not state.trail:
+                raise RuntimeError("stamps asked of a record that was not presented")
+            return record_stamps.seen(state, columns)
+        if columns is None or not record_stamps.edited(row):
             return None
-        state = self.states.get((row.__model__.__tablename__, row.id))
-        if state is None or state.updated_at is None:
-            raise RuntimeError("seen_version asked of a record that was not presented")
-        return state
+        if key not in self.trails:
+            raise RuntimeError("stamps asked of a record whose versions were not loaded")
+        return record_stamps.seen(self.trails[key], columns)
 
     def inspect(
         self, row: models.ClientData | Record, group: ElementGroup | None = None
@@ -304,9 +335,16 @@ class Visibility:
             # path.
             keys, read = _reader(model, group)
             try:
-                return read(row.__dict__)
+                values = read(row.__dict__)
             except KeyError:
-                return {c: getattr(row, c) for c in keys}
+                values = {c: getattr(row, c) for c in keys}
+            if (
+                decision.role is Role.RESEARCHER
+                and group is not IDENTITY
+                and decision.visible(IDENTITY)
+            ):
+                return _to_months(values)
+            return values
         loaded = self._state_tables.get(row.client_id)
         if loaded is not None and model.__tablename__ not in loaded:
             # Not "hidden": the page did not load this table (a field missing from
@@ -329,3 +367,23 @@ def _reader(model: type, group: ElementGroup) -> tuple[tuple[str, ...], Callable
     keys = (*model.group_columns(group), "id", "organization_id")
     source = f"def read(row):\n    return {dict_display(keys, lambda _i, key: f'row[{key!r}]')}\n"
     return keys, function(source, f"<presented {model.__name__} {group.value}>")
+
+
+def _to_months(values: dict[str, Any]) -> dict[str, Any]:
+    """A researcher's dates of a client shown with identity (research consent), each the
+    first of its month: a de-identified household member's records carry the same project
+    and dates as the consenting member's (one intake), and exact dates on both would pair
+    them (docs/audit-logs-research.md). The date of birth is identity, kept."""
+    return {k: v.replace(day=1) if type(v) is date else v for k, v in values.items()}
+
+
+def _late(decision: ClientDecision, row) -> bool:
+    """A record written since the refusal that freezes the caller's view: read as of then."""
+    return decision.frozen_at is not None and row.date_updated > decision.frozen_at
+
+
+def _seen_columns(row, decision: ClientDecision) -> frozenset[str] | None:
+    """The data columns of `row` the caller sees, or None when it sees every one."""
+    return record_stamps.columns_seen(
+        row.__model__, lambda group: decision.sees_record(group, row.organization_id)
+    )
