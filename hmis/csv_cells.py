@@ -21,13 +21,15 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO
 
 QUOTE = "'"
 # What starts a formula, in ASCII and full width (＝ ＋ － ＠).
 FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 # A plain number (`-2`, `+5`, `-2.50`): no formula. Other forms (`-1e5`, `+.2`) are quoted.
 NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+# The first characters worth a closer look (every whitespace character is below U+3001).
+_FIRST = FORMULA_START | {QUOTE} | {chr(i) for i in range(0x3001) if chr(i).isspace()}
 
 
 def _formula(text: str) -> bool:
@@ -45,10 +47,9 @@ def _escaped(text: str) -> bool:
 
 def neutral(value: str) -> str:
     """The cell as written: `'` before a formula or before what would read as escaped."""
-    first = value[:1]
-    # Most cells start with a letter or a digit: the full rule only for the others.
-    maybe = first in FORMULA_START or first == QUOTE or first.isspace()
-    return QUOTE + value if first and maybe and (_formula(value) or _escaped(value)) else value
+    if value and value[0] in _FIRST and (_formula(value) or _escaped(value)):
+        return QUOTE + value
+    return value
 
 
 def restored(cell: str) -> str:
@@ -57,10 +58,11 @@ def restored(cell: str) -> str:
 
 
 class Writer:
-    """`csv.writer` whose text cells go through `neutral` (other cells are written as given)."""
+    """`csv.writer` of text cells, each through `neutral`."""
 
     def __init__(self, handle: IO[str]):
         self._writer = csv.writer(handle, lineterminator="\r\n")
 
-    def writerow(self, row: Iterable[Any]) -> None:
-        self._writer.writerow([neutral(c) if isinstance(c, str) else c for c in row])
+    def writerow(self, row: Iterable[str]) -> None:
+        # Most cells are empty or start with a letter or a digit: `neutral` only for the rest.
+        self._writer.writerow([neutral(c) if c and c[0] in _FIRST else c for c in row])

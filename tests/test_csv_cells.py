@@ -54,12 +54,16 @@ def test_the_rule_neutralizes_formulas_and_restores_every_value():
         assert neutral(value) == cell, repr(value)
     for value in ("2025-01-02", "2025-01-02 10:00:00", "99", "0", "12.50", "ab12cd", ""):
         assert neutral(value) == value  # dates, timestamps, codes, amounts, IDs: unchanged
-    chars = "=+-@'\t\r \uff0d12.eaB"
+    chars = "=+-@'\t\r\n \u3000\uff0d12.eaB"
     rng = random.Random(7)
     for _ in range(20000):
         value = "".join(rng.choice(chars) for _ in range(rng.randint(0, 5)))
         assert restored(neutral(value)) == value, repr(value)
         assert not runs(neutral(value)), repr(value)
+
+
+def test_every_whitespace_character_is_looked_at():
+    assert not any(chr(i).isspace() for i in range(0x3001, 0x110000))
 
 
 def test_no_csv_writer_but_the_one_that_neutralizes():
