@@ -32,6 +32,7 @@ from hmis.cors import Cors
 from hmis.db.audit_chain import seal_before_exit
 from hmis.db.session import make_engine, make_sessionmaker
 from hmis.exports import routes as exports
+from hmis.internal_errors import CatchAll
 from hmis.resolvers.audit import record_reads
 from hmis.schema import build_schema
 
@@ -208,6 +209,7 @@ async def _http_error(_request: Request, error: StarletteHTTPException) -> Respo
 
 
 async def _internal_error(_request: Request, error: Exception) -> Response:
+    """What fails outside `CatchAll` (the CORS middleware)."""
     log.error("request failed: %s", type(error).__name__)  # the kind only, never the message
     return request_limits.error_response(500, "Internal error.")
 
@@ -253,8 +255,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except Exception:  # the reason goes to the log, not to the caller
-            log.exception("readiness check failed")
+        except Exception as error:  # the kind goes to the log, not to the caller
+            log.error("readiness check failed: %s", type(error).__name__)
             return JSONResponse({"status": "database unreachable"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
@@ -277,10 +279,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *(dev_issuer.routes() if dev_issuer else []),
             *home.routes(graphiql=settings.enable_graphiql),
         ],
-        # Every route answers the listed browser origins alike (none listed: no CORS at all).
-        middleware=[Middleware(Cors, origins=settings.cors_origins)]
-        if settings.cors_origins
-        else [],
+        # Every route answers the listed browser origins alike (none listed: no CORS at all),
+        # its unexpected errors too (CatchAll).
+        middleware=[
+            *([Middleware(Cors, origins=settings.cors_origins)] if settings.cors_origins else []),
+            Middleware(CatchAll),
+        ],
         lifespan=lifespan,
         exception_handlers={StarletteHTTPException: _http_error, Exception: _internal_error},
     )

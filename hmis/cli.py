@@ -181,22 +181,32 @@ def export_csv(out: str, start, end, project_id, organization_id) -> None:
 def import_csv(path: str, dry_run: bool) -> None:
     """Import HUD FY2026 (or FY2024) HMIS CSV files from a folder or zip, as an administrator.
     Every problem is printed as file:row:column: message; one error and nothing is written."""
+    import zipfile
     from pathlib import Path
 
     from hmis.exports.command import Rejected
     from hmis.exports.command import import_csv as run
+    from hmis.exports.problems import Problems
+    from hmis.exports.source import Unreadable
 
     try:
         checked, outcome = asyncio.run(run(Settings.from_env(), Path(path), dry_run=dry_run))
     except Rejected as rejected:
         checked, outcome = None, rejected.outcome
-    for problem in checked.warnings if checked else []:
-        click.echo(f"warning: {problem}", err=True)
-    errors = (checked.errors if checked else []) + outcome.errors
-    for problem in errors:
-        click.echo(f"error: {problem}", err=True)
+    except zipfile.BadZipFile:
+        raise click.ClickException(f"{path} is neither a folder nor a zip") from None
+    except Unreadable as error:
+        raise click.ClickException(f"{path}: {error}") from None
+    warnings = Problems(checked.warnings if checked else ())
+    errors = Problems(checked.errors if checked else ())
+    errors += outcome.errors
+    for kind, problems in (("warning", warnings), ("error", errors)):
+        for problem in problems:
+            click.echo(f"{kind}: {problem}", err=True)
+        if problems.total > len(problems):
+            click.echo(f"{kind}: ... and {problems.total - len(problems)} more", err=True)
     if errors:
-        raise click.ClickException(f"{len(errors)} errors: nothing was written")
+        raise click.ClickException(f"{errors.total} errors: nothing was written")
     if dry_run:
         click.echo("the files are valid (dry run: nothing was written)")
         return

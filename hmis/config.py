@@ -11,6 +11,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./hmis.db"
 DEFAULT_ROLES_CLAIMS = ("roles", "realm_access.roles", "groups")
 # Research keys made with this are worthless outside a developer's machine, by design.
 DEVELOPMENT_PSEUDONYM_KEY = "development-only-pseudonym-key"
+MIB = 1024 * 1024
 
 
 class ConfigError(RuntimeError):
@@ -34,11 +35,15 @@ def _role_map(value: str) -> dict[str, str]:
 
 
 def _seconds(env, name: str, default: int) -> int:
+    return _whole(env, name, default, "a number of seconds")
+
+
+def _whole(env, name: str, default: int, what: str, *, least: int = 0) -> int:
     value = env.get(name)
     if not value:
         return default
-    if not value.strip().isdigit():
-        raise ConfigError(f"{name}: expected a number of seconds, got {value!r}")
+    if not value.strip().isdigit() or int(value) < least:
+        raise ConfigError(f"{name}: expected {what}, got {value!r}")
     return int(value)
 
 
@@ -115,6 +120,14 @@ class Settings:
     # Browser origins allowed to call the API (`HMIS_CORS_ORIGINS`, checked by
     # hmis.cors.parse_origins); none by default: no reply carries a CORS header.
     cors_origins: tuple[str, ...] = ()
+    # HUD CSV imports over HTTP (docs/hud-csv.md, "Limits"): the upload, the time it may take
+    # to arrive, and what its files may unzip to (one file, all of them) and hold (rows of
+    # one file). `hmis import-csv` applies the unzipped limits too.
+    import_max_upload_bytes: int = 256 * MIB
+    import_body_timeout_seconds: float = 300.0
+    import_max_file_bytes: int = 512 * MIB
+    import_max_total_bytes: int = 1024 * MIB
+    import_max_rows: int = 1_000_000
     # Benchmark-only switch; the name says what it does so it can be found with grep.
     unsafe_disable_audit: bool = False
     # Queries complete their objects through read plans (hmis.schema.executor): "on"; "off":
@@ -170,6 +183,19 @@ class Settings:
             body_timeout_seconds=_seconds(env, "HMIS_BODY_TIMEOUT_SECONDS", 10),
             aggregate_reader_unit=unit,
             cors_origins=parse_origins(env.get("HMIS_CORS_ORIGINS", "")),
+            import_max_upload_bytes=_whole(
+                env, "HMIS_IMPORT_MAX_UPLOAD_BYTES", 256 * MIB, "a number of bytes", least=1
+            ),
+            import_body_timeout_seconds=_seconds(env, "HMIS_IMPORT_BODY_TIMEOUT_SECONDS", 300),
+            import_max_file_bytes=_whole(
+                env, "HMIS_IMPORT_MAX_FILE_BYTES", 512 * MIB, "a number of bytes", least=1
+            ),
+            import_max_total_bytes=_whole(
+                env, "HMIS_IMPORT_MAX_TOTAL_BYTES", 1024 * MIB, "a number of bytes", least=1
+            ),
+            import_max_rows=_whole(
+                env, "HMIS_IMPORT_MAX_ROWS", 1_000_000, "a number of rows", least=1
+            ),
             unsafe_disable_audit=_flag(env.get("HMIS_UNSAFE_DISABLE_AUDIT")),
             fast_reads=fast_reads,
         )

@@ -48,18 +48,20 @@ def error_response(status: int, message: str, *, headers: dict[str, str] | None 
     return JSONResponse(body, status, headers=headers, media_type=media_type)
 
 
-def guard_body(scope, receive, *, timeout: float):
-    """`receive`, refusing compressed bodies, bodies over MAX_BODY_BYTES (by the declared
+def guard_body(scope, receive, *, timeout: float, limit: int = MAX_BODY_BYTES,
+               kind: str = "plain JSON"):  # fmt: skip
+    """`receive`, refusing compressed bodies, bodies over `limit` bytes (by the declared
     length at once, else while they arrive) and bodies still incomplete after `timeout`
-    seconds (a client that declares more bytes than it sends)."""
+    seconds (a client that declares more bytes than it sends). `kind`: what the body should
+    be, for the message refusing a compressed one."""
     headers = dict(scope.get("headers") or ())
     encoding = headers.get(b"content-encoding", b"identity").decode("latin-1").strip().lower()
     if encoding not in ("", "identity"):
         raise Rejected(415, f"Content-Encoding {encoding!r} is not accepted: send the body as "
-                       "plain JSON")  # fmt: skip
+                       f"{kind}")  # fmt: skip
     declared = headers.get(b"content-length", b"0")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise Rejected(413, f"The request body is larger than {MAX_BODY_BYTES} bytes")
+    if declared.isdigit() and int(declared) > limit:
+        raise Rejected(413, f"The request body is larger than {limit} bytes")
     deadline = asyncio.get_running_loop().time() + timeout
     received = 0
 
@@ -72,8 +74,8 @@ def guard_body(scope, receive, *, timeout: float):
             raise Rejected(408, f"The request body did not arrive within {timeout:g} seconds "
                            "(shorter than its Content-Length?)") from None  # fmt: skip
         received += len(message.get("body", b""))
-        if received > MAX_BODY_BYTES:
-            raise Rejected(413, f"The request body is larger than {MAX_BODY_BYTES} bytes")
+        if received > limit:
+            raise Rejected(413, f"The request body is larger than {limit} bytes")
         return message
 
     return guarded

@@ -179,7 +179,7 @@ async def count(sessions, model) -> int:
 
 async def test_a_service_account_imports_its_projects_data(agency):
     reply = await post(agency, vendor_files(agency), dryRun="true")
-    assert reply.json() == {"valid": True, "warnings": []}
+    assert reply.json() == {"valid": True, "warnings": [], "warningCount": 0}
     assert await count(agency.sessions, models.Client) == 0  # a dry run writes nothing
     reply = await post(agency, vendor_files(agency))
     assert reply.status_code == 200, reply.text

@@ -21,8 +21,7 @@ from sqlalchemy import select
 from hmis.db import history, models
 
 from . import hud_csv as H
-from .reference import source_of
-from .validate import Checked
+from .validate import Checked, source_of
 
 if TYPE_CHECKING:
     from .load import Loader

@@ -16,7 +16,8 @@ from hmis.resolvers.audit import record_writes
 from .export import Export, Scope
 from .files import CsvFiles
 from .load import Loader, Outcome
-from .source import read_source
+from .reference import load_reference
+from .source import Limits, read_source
 from .validate import Checked, check
 
 
@@ -49,7 +50,7 @@ async def export_csv(settings: Settings, out: Path, scope: Scope) -> int:
 
 async def import_csv(settings: Settings, path: Path, *, dry_run: bool) -> tuple[Checked, Outcome]:
     """Check the files at `path` and, unless `dry_run` or a problem is found, write them."""
-    source = read_source(path)
+    source = read_source(path, Limits.of(settings))
     try:
         return await _import(settings, source, dry_run=dry_run)
     finally:
@@ -85,6 +86,20 @@ async def write(context: RequestContext, checked: Checked) -> Outcome:
             raise Rejected(outcome)
         await record_writes(context, session)
     return outcome
+
+
+async def dry_run(context: RequestContext, checked: Checked) -> Outcome:
+    """What the import would find in the database before writing (a service account's
+    projects not its organization's), found and rolled back: a dry run answers as the import
+    would."""
+    principal = context.principal
+    async with context.sessions() as session:
+        loader = Loader(
+            session, principal.writer, checked, may_administer=principal.has(Role.HMIS_ADMIN)
+        )
+        await load_reference(loader)
+        await session.rollback()
+    return loader.outcome
 
 
 class Rejected(Exception):

@@ -15,7 +15,9 @@ refusal rule compares): a record imported after a refusal is post-refusal data.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -28,8 +30,10 @@ from hmis.db.history import Writer
 
 from . import hud_csv as H
 from .absent import delete_absent, find_absent, is_full_refresh
-from .reference import key, load_reference, namespaced_key, source_of, utc
-from .validate import Checked, Problem, Row, names, rows
+from .columns import names
+from .problems import Problem, Problems
+from .reference import key, load_reference, namespaced_key, utc
+from .validate import Checked, Row, rows, source_of
 
 CHUNK = 1000
 START = 1  # DataCollectionStage: project start (Enrollment.csv DisablingCondition)
@@ -41,8 +45,12 @@ class Outcome:
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
+    errors: Problems = field(default_factory=Problems)
+    warnings: Problems = field(default_factory=Problems)
+
+
+def _take(batches: Iterator[Row]) -> list[Row]:
+    return list(islice(batches, CHUNK))
 
 
 class Loader:
@@ -88,7 +96,8 @@ class Loader:
         await history.begin_write(self.session, clients=ids | {c for _m, _r, c in absent})
         for spec in (H.CLIENT, H.ENROLLMENT, H.EXIT, *H.AGENCY_ONLY):
             batches = rows(self.checked, spec)
-            while batch := list(islice(batches, CHUNK)):
+            # Parsed in a worker thread: the event loop serves other requests meanwhile.
+            while batch := await asyncio.to_thread(_take, batches):
                 await self._batch(spec, batch)
                 # Let go of the batch's rows and versions: memory stays flat.
                 self.session.expunge_all()

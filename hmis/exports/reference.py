@@ -3,6 +3,7 @@ read whole), and the source lineage every imported record is marked with."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC
 from typing import TYPE_CHECKING
@@ -12,22 +13,14 @@ from sqlalchemy import select
 from hmis.db import models
 
 from . import hud_csv as H
-from .validate import Checked, Problem, Row, names, rows
+from .columns import names
+from .problems import Problem
+from .validate import Checked, Row, rows
 
 if TYPE_CHECKING:
     from .load import Loader
 
 NOT_YOURS = "not a project of your organization"
-
-
-def source_of(checked: Checked) -> str:
-    """The export lineage: Export.csv SourceID, else SourceName, after the ImplementationID
-    (the source database) when there is one: what makes the same source IDs map to the same
-    rows, and what a full refresh may delete from."""
-    values = checked.export
-    source = str(values.get("SourceID") or values.get("SourceName") or "")
-    implementation = values.get("ImplementationID")
-    return f"{implementation}:{source}" if implementation else source
 
 
 def key(source: str, file: str, value: str) -> uuid.UUID:
@@ -57,10 +50,10 @@ async def load_reference(loader: Loader) -> dict[uuid.UUID, uuid.UUID]:
     used = checked.projects_used
     orgs = {
         loader.key(H.ORGANIZATION, r.values["OrganizationID"]): r
-        for r in rows(checked, H.ORGANIZATION)
+        for r in await read_all(checked, H.ORGANIZATION)
     }
     existing_orgs = set(await session.scalars(select(models.Organization.id)))
-    for row in rows(checked, H.PROJECT):
+    for row in await read_all(checked, H.PROJECT):
         project_id = loader.key(H.PROJECT, row.values["ProjectID"])
         org_id = loader.key(H.ORGANIZATION, row.values["OrganizationID"])
         in_file[project_id] = org_id
@@ -95,6 +88,12 @@ async def load_reference(loader: Loader) -> dict[uuid.UUID, uuid.UUID]:
     return known  # the projects' organizations in the HMIS, never as the file claims
 
 
+async def read_all(checked: Checked, spec: H.HudFile) -> list[Row]:
+    """A reference file's rows (at most `source.MAX_REFERENCE_ROWS`), parsed in a worker
+    thread."""
+    return await asyncio.to_thread(lambda: list(rows(checked, spec)))
+
+
 def _add(session, model, row: Row, row_id, **extra) -> None:
     values = {k: row.values.get(name) for name, k in names(model).items()}
     values = {
@@ -122,7 +121,7 @@ async def _users(loader: Loader) -> None:
     recorded = {
         r.user_id: r for r in await session.scalars(select(u).where(u.source == loader.source))
     }
-    for row in rows(loader.checked, H.USER):
+    for row in await read_all(loader.checked, H.USER):
         user = row.values.get("UserID")
         if not user or user in ours:
             continue

@@ -8,9 +8,9 @@ error reply, never a partial or unaudited file.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
+import asyncio
 import logging
+import tempfile
 import uuid
 import zipfile
 from datetime import date
@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from hmis import request_limits
 from hmis.access_log import BadPurpose, parse_purpose
 from hmis.auth.errors import InvalidToken, KeysUnavailable, error_body
 from hmis.auth.policy import acting_role
@@ -26,15 +27,16 @@ from hmis.auth.principal import Role
 from hmis.context import RequestContext
 from hmis.errors import Forbidden
 
-from .command import Rejected, write
+from .command import Rejected, dry_run, write
 from .export import Export, Scope
 from .files import CsvFiles
-from .source import read_zip
+from .problems import Problem, Problems
+from .source import Limits, Unreadable, read_zip
+from .upload import BadUpload, save_file_part
 from .validate import check
 
 log = logging.getLogger("hmis")
 PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-MAX_UPLOAD = 256 * 1024 * 1024
 
 
 class BadParameter(ValueError):
@@ -85,20 +87,65 @@ async def _caller(view, request: Request):
     return auth.principal, None
 
 
-def _upload(content_type: str, body: bytes) -> bytes:
-    """The zip of a multipart/form-data body (its `file` part, or its only file)."""
-    if not content_type.startswith("multipart/form-data"):
-        raise BadParameter("send the zip as multipart/form-data (a `file` part)")
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-    parts = [
-        p
-        for p in message.iter_parts()
-        if p.get_filename() or p.get_param("name", header="content-disposition") == "file"
-    ]
-    if len(parts) != 1:
-        raise BadParameter("send exactly one file (a zip of HUD CSV files) as the `file` part")
-    return parts[0].get_payload(decode=True) or b""
+async def _import(request: Request, context: RequestContext, upload) -> Response:
+    """Receive the upload into `upload` (a temporary file), check it and write it."""
+    settings, headers = context.settings, {**PRIVATE, "X-Request-ID": context.request_id}
+    try:
+        receive = request_limits.guard_body(
+            request.scope, request.receive, timeout=settings.import_body_timeout_seconds,
+            limit=settings.import_max_upload_bytes, kind="a multipart/form-data upload",
+        )  # fmt: skip
+        chunks = Request(request.scope, receive).stream()
+        name = await save_file_part(chunks, request.headers.get("content-type", ""), upload)
+        source = await asyncio.to_thread(read_zip, upload, Limits.of(settings), name)
+    except request_limits.Rejected as error:
+        # The rest of the body may still be coming: the connection is not reused.
+        close = {"Connection": "close"} if error.status in (408, 413) else {}
+        refused = {**headers, **error.headers, **close}
+        if error.status == 413:
+            return _error(413, str(error), "TOO_LARGE", refused)
+        return _error(error.status, str(error), request_limits.CODES[error.status], refused)
+    except BadUpload as error:
+        return _error(400, str(error), "BAD_REQUEST", headers)
+    except NOT_A_ZIP:
+        return _error(400, "the file is not a zip", "BAD_REQUEST", headers)
+    except Unreadable as error:  # a zip no HUD export would be
+        refused = Problems([Problem(name, 0, "", str(error))])
+        return _problems(refused, Problems(), headers)
+    try:
+        # Parsing and checking is CPU work: in a worker thread, the event loop serves on.
+        checked = await asyncio.to_thread(check, source)
+        warnings = Problems(checked.warnings)
+        if checked.errors:
+            return _problems(checked.errors, warnings, headers)
+        if request.query_params.get("dryRun") in ("1", "true"):
+            found = await dry_run(context, checked)
+            if found.errors:
+                return _problems(found.errors, warnings, headers)
+            return JSONResponse({"valid": True, **_listed(warnings)}, headers=headers)
+        try:
+            outcome = await write(context, checked)
+        except Rejected as rejected:
+            return _problems(rejected.outcome.errors, warnings, headers)
+    finally:
+        source.close()
+    warnings += outcome.warnings
+    counts = {k: getattr(outcome, k) for k in ("created", "updated", "deleted", "unchanged")}
+    return JSONResponse({**counts, **_listed(warnings)}, headers=headers)
+
+
+# What zipfile raises on bytes that are no zip (or one damaged past reading its directory).
+NOT_A_ZIP = (zipfile.BadZipFile, EOFError, OSError, ValueError)
+
+
+def _listed(problems: Problems, kind: str = "warnings") -> dict:
+    """The first problems of a kind, and how many there are in all."""
+    return {kind: [p.as_json() for p in problems], f"{kind[:-1]}Count": problems.total}
+
+
+def _problems(errors: Problems, warnings: Problems, headers: dict) -> Response:
+    body = {**_listed(errors, "errors"), **_listed(warnings)}
+    return JSONResponse(body, 422, headers=headers)
 
 
 def routes(view) -> list[Route]:
@@ -157,24 +204,6 @@ def routes(view) -> list[Route]:
                 "(administrators use `hmis import-csv`)",
                 "FORBIDDEN",
             )
-        body = await request.body()
-        if len(body) > MAX_UPLOAD:
-            return _error(413, f"the upload is over {MAX_UPLOAD} bytes", "TOO_LARGE")
-        try:
-            sources = read_zip(_upload(request.headers.get("content-type", ""), body))
-        except (BadParameter, zipfile.BadZipFile) as error:
-            message = str(error) if isinstance(error, BadParameter) else "the file is not a zip"
-            return _error(400, message, "BAD_REQUEST")
-        checked = check(sources)
-        warnings = [w.as_json() for w in checked.warnings]
-        if checked.errors:
-            return JSONResponse(
-                {"errors": [e.as_json() for e in checked.errors], "warnings": warnings},
-                422,
-                headers=PRIVATE,
-            )
-        if request.query_params.get("dryRun") in ("1", "true"):
-            return JSONResponse({"valid": True, "warnings": warnings}, headers=PRIVATE)
         context = RequestContext(
             request=request,
             response=None,
@@ -182,19 +211,12 @@ def routes(view) -> list[Route]:
             sessions=view.sessions,
             principal=principal,
         )
+        request.state.hmis_context = context  # its request ID, should anything fail
         try:
-            outcome = await write(context, checked)
-        except Rejected as rejected:
-            return JSONResponse(
-                {"errors": [e.as_json() for e in rejected.outcome.errors], "warnings": warnings},
-                422,
-                headers=PRIVATE,
-            )
+            with tempfile.TemporaryFile() as upload:
+                return await _import(request, context, upload)
         finally:
             await context.close()
-        warnings += [w.as_json() for w in outcome.warnings]
-        counts = {k: getattr(outcome, k) for k in ("created", "updated", "deleted", "unchanged")}
-        return JSONResponse({**counts, "warnings": warnings}, headers=PRIVATE)
 
     return [
         Route("/exports/hmis-csv.zip", export, methods=["GET"]),

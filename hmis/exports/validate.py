@@ -14,23 +14,22 @@ writer reads each file again (`rows`), so memory does not grow with the rows of 
 
 from __future__ import annotations
 
-import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any
-
-from sqlalchemy import Boolean, Date, Integer, Numeric, SmallInteger, String
 
 from hmis import hud
 from hmis.csv_cells import restored
+from hmis.db import models
 
 from . import hud_csv as H
+from .columns import Column, columns
+from .problems import Problem, Problems, quoted
 from .source import Source
 
-TIMESTAMPS = ("DateCreated", "DateUpdated", "DateDeleted")
 # The code list of each coded column (HUD's lists; DisabilityResponse also takes 4.10.2).
 CODES: dict[str, type[hud.HudCode] | tuple[type[hud.HudCode], ...]] = {
     "NameDataQuality": hud.NameDataQuality,
@@ -64,22 +63,12 @@ for _flag in (
 ):
     CODES[_flag] = hud.NoYes
 NOT_COLLECTED = 99
-# Required by HUD though our column is nullable (null: a profile recorded before FY2026).
-HUD_REQUIRED = {"Sex"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.row}:{self.column}: {self.message}"
-
-    def as_json(self) -> dict[str, Any]:
-        return {"file": self.file, "row": self.row, "column": self.column, "message": self.message}
+# What the databases refuse to store (PostgreSQL: NUL) or no HUD value holds: C0 controls
+# but tab, line feed and carriage return.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+INTEGER = re.compile("[+-]?[0-9]+")  # int() also reads 1_000 and other scripts' digits
+MAX_DIGITS = 20  # more is out of the range of any integer column
+DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass
@@ -90,24 +79,32 @@ class Row:
 
 @dataclass
 class Checked:
-    """What the check found: every problem, and the keys the writer and the references need
-    (not the rows: `rows` reads a file again)."""
+    """What the check found: the problems (the first `MAX_REPORTED` of each kind, all
+    counted), and the keys the writer and the references need (not the rows: `rows` reads a
+    file again)."""
 
     source: Source | None = None
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
+    errors: Problems = field(default_factory=Problems)
+    warnings: Problems = field(default_factory=Problems)
     fy2024: bool = False
     export: dict[str, Any] = field(default_factory=dict)  # the Export.csv row
     users: set[str] = field(default_factory=set)
     keys: dict[str, set[str]] = field(default_factory=dict)  # each file's primary keys
     enrollments: dict[str, str] = field(default_factory=dict)  # EnrollmentID -> PersonalID
     projects_used: set[str] = field(default_factory=set)  # the ProjectIDs enrollments name
+    unread: set[str] = field(default_factory=set)  # files not read to the end
 
     def error(self, file: str, line: int, column: str, message: str) -> None:
         self.errors.append(Problem(file, line, column, message))
 
     def warn(self, file: str, line: int, column: str, message: str) -> None:
         self.warnings.append(Problem(file, line, column, message))
+
+    def unreadable(self, file: str, line: int, column: str, message: str) -> None:
+        """What stops the reading of a file (`source.Records`): references to it are not
+        checked (its keys are not all known)."""
+        self.unread.add(file)
+        self.error(file, line, column, message)
 
 
 class _Quiet:
@@ -118,71 +115,9 @@ class _Quiet:
 
     warn = error
 
-
-# --- columns: type, length, required -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    kind: str  # "text", "int", "date", "money", "timestamp", "id"
-    length: int | None = None
-    required: bool = False
-
-
-@cache
-def columns(spec: H.HudFile, fy2024: bool) -> dict[str, Column]:
-    """What each HUD column of a file holds, from the model's columns; the keys, references
-    and stamps are HUD's."""
-    found: dict[str, Column] = {}
-    model = spec.model
-    if model is not None:
-        for name, key in names(model, fy2024).items():
-            if not (fy2024 and name in HUD_REQUIRED):  # FY2024 had no Sex: left null
-                found[name] = _kind(model.__table__.columns[key])
-    for name in ("PersonalID", "EnrollmentID", "ProjectID", "OrganizationID"):
-        if name in spec.columns and name != spec.key:
-            found[name] = Column("id", 32, required=not _optional(spec, name))
-    found[spec.key] = Column("id", 32, required=True)
-    if spec is H.ENROLLMENT:
-        found[H.DISABLING_CONDITION] = Column("int")
-    for name in TIMESTAMPS:
-        if name in spec.columns:
-            found[name] = Column("timestamp", required=name != "DateDeleted")
-    if "UserID" in spec.columns and spec is not H.USER:
-        found["UserID"] = Column("text", 32)
-    return found
-
-
-@cache
-def names(model: type, fy2024: bool = False) -> dict[str, str]:
-    """HUD column -> database column of a model's data (FY2024 names for FY2024 files)."""
-    found = {}
-    for column in model.__table__.columns:
-        name = (fy2024 and column.info.get("fy2024")) or column.info.get("hud")
-        skip = not name or name.startswith("(") or name in H.STAMPS
-        if not skip and name not in H.KEYS:
-            found[name] = column.key
-    return found
-
-
-def _optional(spec: H.HudFile, name: str) -> bool:
-    return name == "EnrollmentID" and spec in H.AGENCY_ONLY
-
-
-def _kind(column) -> Column:
-    required = not column.nullable or column.info.get("hud") in HUD_REQUIRED
-    kind = column.type
-    if isinstance(kind, Boolean):
-        return Column("int", required=required)
-    if isinstance(kind, Integer | SmallInteger):
-        return Column("int", required=required)
-    if isinstance(kind, Date):
-        return Column("date", required=required)
-    if isinstance(kind, Numeric):
-        return Column("money", required=required)
-    if isinstance(kind, String):
-        return Column("text", kind.length, required=required)
-    return Column("text", required=required)
+    def unreadable(self, *_args) -> None:
+        # Read whole by the check: never stopped now, else the writer would miss rows.
+        raise RuntimeError("a checked file could not be read again")
 
 
 # --- reading one file ----------------------------------------------------------------------
@@ -192,6 +127,8 @@ def check(source: Source) -> Checked:
     """Read and check every file, a row at a time; `Checked.errors` empty means it may be
     written."""
     out = Checked(source=source)
+    for file, message in source.problems:  # found before reading (a zip member refused)
+        out.unreadable(file, 0, "", message)
     out.fy2024 = _is_fy2024(source)
     for spec in H.FILES:
         out.keys[spec.name] = set()
@@ -213,18 +150,18 @@ def rows(checked: Checked, spec: H.HudFile) -> Iterator[Row]:
 def _is_fy2024(source: Source) -> bool:
     if H.CLIENT.name not in source:
         return False
-    with source.open(H.CLIENT.name) as handle:
-        header = [h.strip().lower() for h in next(csv.reader(handle), [])]
+    with source.records(None, H.CLIENT.name) as reader:
+        header = [h.strip().lower() for h in next(reader, [])]
     return "hispaniclatinaeo" in header or "woman" in header
 
 
 def _rows(sink, source: Source, spec: H.HudFile, fy2024: bool) -> Iterator[Row]:
-    with source.open(spec.name) as handle:
-        reader = csv.reader(handle)
+    with source.records(sink, spec.name) as reader:
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
-            sink.error(spec.name, 1, "", "the file is empty (no header)")
+            if not reader.failed:  # else reported
+                sink.error(spec.name, 1, "", "the file is empty (no header)")
             return
         if spec is H.EXPORT:
             kinds = {"ExportID": Column("id", 32, True), **EXPORT_COLUMNS}
@@ -277,6 +214,28 @@ EXPORT_COLUMNS = {
 }
 
 
+def source_of(checked: Checked) -> str:
+    """The export lineage: Export.csv SourceID, else SourceName, after the ImplementationID
+    (the source database) when there is one: what makes the same source IDs map to the same
+    rows, and what a full refresh may delete from."""
+    values = checked.export
+    source = str(values.get("SourceID") or values.get("SourceName") or "")
+    implementation = values.get("ImplementationID")
+    return f"{implementation}:{source}" if implementation else source
+
+
+# The longest lineage a file may name: `hud_source` holds it, after a service account's
+# `org:<organization>:` (hmis.exports.load).
+LINEAGE_LENGTH = models.Client.__table__.c.hud_source.type.length - len(f"org:{'0' * 32}:")
+
+
+def _lineage(out: Checked, row: Row) -> None:
+    if len(source_of(out)) > LINEAGE_LENGTH:
+        column = "SourceID" if out.export.get("SourceID") else "SourceName"
+        out.error(H.EXPORT.name, row.line, column, f"with ImplementationID, longer than "
+                  f"{LINEAGE_LENGTH} characters (the longest source the HMIS records)")  # fmt: skip
+
+
 def _check_file(out: Checked, spec: H.HudFile) -> None:
     seen: dict[str, int] = {}  # key -> first line
     households: dict[str, list] = {}  # HouseholdID -> [first line, a head seen]
@@ -302,6 +261,9 @@ def _cell(out, file: str, line: int, name: str, cell: str, kind: Column) -> Any:
     text = cell.strip()
     if text != cell:
         out.warn(file, line, name, "whitespace trimmed")
+    if control := CONTROL.search(text):
+        out.error(file, line, name, f"a control character (U+{ord(control.group()):04X})")
+        return None
     if text == "":
         codes = CODES.get(name)
         if codes is not None and kind.required:
@@ -329,34 +291,48 @@ def _cell(out, file: str, line: int, name: str, cell: str, kind: Column) -> Any:
     if name in CODES and value is not None and not _known(CODES[name], value):
         out.error(file, line, name, f"{text} is not a code of HUD's {name} list")
         return None
+    if kind.highest is not None and not kind.lowest <= value <= kind.highest:
+        out.error(file, line, name, f"{value} is out of range ({kind.lowest} to {kind.highest})")
+        return None
     return value
 
 
 def _parse(kind: str, text: str) -> Any:
     if kind == "int":
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a whole number") from None
+        if not INTEGER.fullmatch(text):
+            raise ValueError(f"{quoted(text)} is not a whole number")
+        if len(text) > MAX_DIGITS:
+            raise ValueError(f"{quoted(text)} is out of range")
+        return int(text)
     if kind == "money":
         try:
-            return Decimal(text).quantize(Decimal("0.01"))
+            amount = Decimal(text).quantize(Decimal("0.01"))
         except InvalidOperation:
-            raise ValueError(f"{text!r} is not an amount") from None
+            raise ValueError(f"{quoted(text)} is not an amount") from None
+        if not amount.is_finite():  # NaN
+            raise ValueError(f"{quoted(text)} is not an amount")
+        return amount
     if kind == "date":
         try:
-            return date.fromisoformat(text)
+            return _date(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+            raise ValueError(f"{quoted(text)} is not a date (YYYY-MM-DD)") from None
     if kind == "timestamp":
         try:
             return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
         except ValueError:
             try:
-                return date.fromisoformat(text)
+                return _date(text)
             except ValueError:
-                raise ValueError(f"{text!r} is not a timestamp (YYYY-MM-DD hh:mm:ss)") from None
+                message = f"{quoted(text)} is not a timestamp (YYYY-MM-DD hh:mm:ss)"
+                raise ValueError(message) from None
     return text
+
+
+def _date(text: str) -> date:
+    if not DATE.fullmatch(text):  # fromisoformat also reads 20250102, 2025-W01-1
+        raise ValueError(text)
+    return date.fromisoformat(text)
 
 
 def _known(codes, value: int) -> bool:
@@ -371,6 +347,7 @@ def _references(out: Checked, spec: H.HudFile, row: Row, households: dict, exits
     v = row.values
     if spec is H.EXPORT and not out.export:
         out.export = v
+        _lineage(out, row)
     elif spec is H.USER and v.get("UserID"):
         out.users.add(v["UserID"])
     elif spec is H.PROJECT:
@@ -388,7 +365,7 @@ def _references(out: Checked, spec: H.HudFile, row: Row, households: dict, exits
         _refer(out, spec, row, "PersonalID", out.keys[H.CLIENT.name], "Client.csv")
         enrollment = v.get("EnrollmentID")
         if enrollment is not None:
-            if enrollment not in out.enrollments:
+            if enrollment not in out.enrollments and H.ENROLLMENT.name not in out.unread:
                 out.error(spec.name, row.line, "EnrollmentID",
                           "no such enrollment in Enrollment.csv")  # fmt: skip
             elif out.enrollments[enrollment] != v.get("PersonalID"):
@@ -407,5 +384,5 @@ def _references(out: Checked, spec: H.HudFile, row: Row, households: dict, exits
 
 def _refer(out: Checked, spec: H.HudFile, row: Row, name: str, known: set, where: str) -> None:
     value = row.values.get(name)
-    if value is not None and value not in known:
+    if value is not None and value not in known and where not in out.unread:
         out.error(spec.name, row.line, name, f"no such {name} in {where}")
