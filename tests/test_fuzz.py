@@ -15,7 +15,9 @@ from .writes import build_world
 
 OPERATIONS = int(os.environ.get("HMIS_FUZZ_OPERATIONS", "250"))
 SEED = int(os.environ.get("HMIS_FUZZ_SEED", "12"))
-SLOWEST_ALLOWED = 5.0  # seconds; the slowest seen is reported
+# Seconds, held by `make fuzz` only: in `make test` on a loaded machine a time limit fails by
+# timing, not by a defect (the slowest is reported either way).
+SLOWEST_ALLOWED = 5.0 if "HMIS_FUZZ_OPERATIONS" in os.environ else float("inf")
 
 
 async def callers_and_ids(api, token) -> tuple[dict, list[str]]:
